@@ -1,0 +1,98 @@
+"""Asyncio-native SDK for Rocket.Chat's users REST API.
+
+    import rocketchat_users as rcu
+
+    async with rcu.Session("https://chat.example.org", user_id="…", auth_token="…") as rc:
+        alice = await rc.users.info(username="alice")
+"""
+
+from ._session import RetryPolicy, Session, TwoFactorCallback
+from .errors import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    RequestTimeoutError,
+    ResponseDecodeError,
+    RocketChatError,
+    ServerError,
+    TransportError,
+    TwoFactorRequiredError,
+    UserNotFoundError,
+)
+from .models import (
+    Avatar,
+    AvatarSuggestion,
+    BasicInfoUpdate,
+    ClientsLogout,
+    Credentials,
+    DataDownload,
+    DontAskAgain,
+    Email,
+    ExportOperation,
+    ExportRoom,
+    FeaturePreview,
+    PersonalAccessToken,
+    Phone,
+    Preferences,
+    PresenceBatch,
+    Team,
+    TeamCreator,
+    User,
+    UserCreate,
+    UserPresence,
+    UserRoom,
+    UserSettings,
+    UsersPage,
+    UserStatus,
+    UserUpdate,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "APIError",
+    "AuthenticationError",
+    "Avatar",
+    "AvatarSuggestion",
+    "BadRequestError",
+    "BasicInfoUpdate",
+    "ClientsLogout",
+    "Credentials",
+    "DataDownload",
+    "DontAskAgain",
+    "Email",
+    "ExportOperation",
+    "ExportRoom",
+    "FeaturePreview",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "PersonalAccessToken",
+    "Phone",
+    "Preferences",
+    "PresenceBatch",
+    "RateLimitError",
+    "RequestTimeoutError",
+    "ResponseDecodeError",
+    "RetryPolicy",
+    "RocketChatError",
+    "ServerError",
+    "Session",
+    "Team",
+    "TeamCreator",
+    "TransportError",
+    "TwoFactorCallback",
+    "TwoFactorRequiredError",
+    "User",
+    "UserCreate",
+    "UserNotFoundError",
+    "UserPresence",
+    "UserRoom",
+    "UserSettings",
+    "UserStatus",
+    "UserUpdate",
+    "UsersPage",
+    "__version__",
+]

@@ -1,0 +1,394 @@
+"""Session: the auth context, one pooled connector, and ``call()`` — the only code on the wire."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from types import SimpleNamespace, TracebackType
+from typing import Any, Generic, TypeVar
+
+import aiohttp
+import anyio
+import yarl
+
+from . import _endpoints as ep
+from ._protocol import FilePart, QueryValue, Request, build_request, parse_response, redact
+from .api.moderation import ModerationAPI
+from .api.users import UsersAPI
+from .errors import (
+    AuthenticationError,
+    RateLimitError,
+    RequestTimeoutError,
+    ServerError,
+    TransportError,
+    TwoFactorRequiredError,
+)
+from .models import Avatar, User
+
+__all__ = ["RetryPolicy", "Session", "TwoFactorCallback"]
+
+T = TypeVar("T")
+logger = logging.getLogger("rocketchat_users")
+
+TwoFactorCallback = Callable[[str], Awaitable[str]]
+"""``async (method) -> code``: asked for a code when the server answers totp-required."""
+
+_RETRY_STATUSES = frozenset({502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently a call is tried. ``attempts`` counts the first try."""
+
+    attempts: int = 3
+    backoff: float = 0.5
+    max_backoff: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError(f"attempts must be at least 1, got {self.attempts}")
+        if self.backoff < 0 or self.max_backoff < 0:
+            raise ValueError("backoff and max_backoff must not be negative")
+
+    def delay(self, attempt: int) -> float:
+        """Wait before try ``attempt + 1``: exponential, capped, with full jitter on half."""
+        ceiling = min(self.max_backoff, self.backoff * 2.0 ** (attempt - 1))
+        return ceiling * random.uniform(0.5, 1.0)
+
+
+class _Unsent(Exception):
+    """The request was never written: any method may go again."""
+
+
+def _on_headers_sent(_: aiohttp.ClientSession, ctx: SimpleNamespace, __: object) -> Any:
+    progress = getattr(ctx, "trace_request_ctx", None)
+    if progress is not None:
+        progress.sent = True
+    return asyncio.sleep(0)
+
+
+class Session:
+    """The auth context and one pooled connection to a Rocket.Chat server.
+
+    Share one Session between all tasks of an application; close it (``async with`` or
+    ``await close()``) when done. A ``client_session`` passed in stays the caller's.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        user_id: str | None = None,
+        auth_token: str | None = None,
+        timeout: float = 30.0,
+        max_connections: int = 64,
+        retry: RetryPolicy | None = None,
+        two_factor: TwoFactorCallback | None = None,
+        client_session: aiohttp.ClientSession | None = None,
+    ) -> None:
+        url = yarl.URL(base_url)
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
+        if (user_id is None) != (auth_token is None):
+            raise ValueError("user_id and auth_token go together: pass both or neither")
+        if timeout <= 0:
+            raise ValueError(f"timeout must be positive, got {timeout}")
+        if max_connections < 1:
+            raise ValueError(f"max_connections must be at least 1, got {max_connections}")
+        self.base_url = str(url).rstrip("/")
+        self.timeout = timeout
+        self.retry = retry if retry is not None else RetryPolicy()
+        self._user_id = user_id
+        self._auth_token = auth_token
+        self._password_login: tuple[str, str] | None = None
+        self._relogin_lock = asyncio.Lock()
+        self._two_factor = two_factor
+        self._max_connections = max_connections
+        self._http = client_session
+        self._owns_http = client_session is None
+        self._closed = False
+        self.users = UsersAPI(self)
+        self.moderation = ModerationAPI(self)
+
+    def __repr__(self) -> str:
+        who = f", user_id={self._user_id!r}, auth_token='***'" if self._user_id else ""
+        state = " closed" if self._closed else ""
+        return f"<Session {self.base_url}{who}{state}>"
+
+    @property
+    def user_id(self) -> str | None:
+        """The id of the user the Session acts as (None before login)."""
+        return self._user_id
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    # ---- lifecycle ----------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Session:
+        self._client()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Release the connector the Session owns. Idempotent; a caller's session stays open."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._owns_http and self._http is not None:
+            await self._http.close()
+        self._http = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise RuntimeError("this Session is closed; open a new one")
+        if self._http is None:
+            # Created lazily: aiohttp wants a running loop, and the constructor may not have one.
+            trace = aiohttp.TraceConfig()
+            trace.on_request_headers_sent.append(_on_headers_sent)
+            self._http = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(
+                    limit=self._max_connections, ttl_dns_cache=300, keepalive_timeout=30
+                ),
+                timeout=aiohttp.ClientTimeout(total=None),  # call() owns the time budget
+                trace_configs=[trace],
+            )
+        return self._http
+
+    # ---- auth ---------------------------------------------------------------------------------
+
+    async def login(
+        self, user: str, password: str, *, code: str | None = None, timeout: float | None = None
+    ) -> User:
+        """POST login: log in with a username or e-mail; returns the logged-in user."""
+        body = {"user": user, "password": password, "code": code}
+        data = await self.call(ep.LOGIN, body=body, timeout=timeout)
+        self._user_id, self._auth_token = data.userId, data.authToken
+        self._password_login = (user, password)
+        return data.me if data.me is not None else await self.me(timeout=timeout)
+
+    async def logout(self, *, timeout: float | None = None) -> None:
+        """POST logout: end this token's session and forget the auth context."""
+        try:
+            await self.call(ep.LOGOUT, timeout=timeout)
+        finally:
+            self._user_id = self._auth_token = None
+            self._password_login = None
+
+    async def me(self, *, timeout: float | None = None) -> User:
+        """GET me: the user the Session acts as."""
+        return await self.call(ep.ME, timeout=timeout)
+
+    async def avatar(
+        self,
+        subject: str,
+        *,
+        format: str | None = None,
+        size: int | None = None,
+        rc_uid: str | None = None,
+        rc_token: str | None = None,
+        timeout: float | None = None,
+    ) -> Avatar:
+        """GET /avatar/{subject}: the image, with its content type."""
+        # /avatar reads rc_uid/rc_token, never the auth headers (server-behavior §9).
+        query: dict[str, QueryValue] = {
+            "format": format,
+            "size": size,
+            "rc_uid": rc_uid or self._user_id,
+            "rc_token": rc_token or self._auth_token,
+        }
+        return await self.call(ep.AVATAR, subject=subject, query=query, timeout=timeout)
+
+    # ---- the one way to the wire --------------------------------------------------------------
+
+    async def call(
+        self,
+        endpoint: ep.Endpoint[T],
+        *,
+        query: Mapping[str, QueryValue] | None = None,
+        body: Mapping[str, Any] | None = None,
+        form: Mapping[str, str | None] | None = None,
+        files: list[FilePart] | None = None,
+        subject: str | None = None,
+        two_factor_code: str | None = None,
+        two_factor_method: str | None = None,
+        timeout: float | None = None,
+    ) -> T:
+        """Send one REST call (with retries, 2FA replay and re-login) and decode its answer."""
+        if two_factor_method is not None and two_factor_code is None:
+            raise ValueError("two_factor_method needs two_factor_code")
+        limit = self.timeout if timeout is None else timeout
+        request = _CallState(
+            endpoint,
+            {"query": query, "body": body, "form": form, "files": files, "subject": subject},
+            (two_factor_code, two_factor_method) if two_factor_code is not None else None,
+        )
+        try:
+            with anyio.fail_after(limit):
+                return await self._attempts(request, anyio.current_time() + limit)
+        except TimeoutError:
+            raise RequestTimeoutError(
+                f"{endpoint.label}: no answer within {limit:g} s",
+                endpoint=endpoint.label,
+                sent=request.sent,
+            ) from None
+
+    async def _attempts(self, state: _CallState[T], deadline: float) -> T:
+        endpoint = state.endpoint
+        attempt = 0
+        while True:
+            attempt += 1
+            last = attempt >= self.retry.attempts
+            try:
+                status, headers, body = await self._send(state)
+            except _Unsent as exc:
+                if last:
+                    raise self._transport_error(state, exc.__cause__, sent=False) from exc.__cause__
+                await self._pause(self.retry.delay(attempt), deadline)
+                continue
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                if last or not endpoint.idempotent:
+                    raise self._transport_error(state, exc, sent=True) from exc
+                await self._pause(self.retry.delay(attempt), deadline)
+                continue
+            try:
+                return parse_response(endpoint, status, headers, body)
+            except RateLimitError as exc:
+                # Refused before acting: safe to send again, whatever the method.
+                if last:
+                    raise
+                wait = exc.retry_after if exc.retry_after is not None else None
+                await self._pause(wait if wait is not None else self.retry.delay(attempt),
+                                  deadline, exc)
+            except ServerError as exc:
+                if last or not endpoint.idempotent or status not in _RETRY_STATUSES:
+                    raise
+                await self._pause(self.retry.delay(attempt), deadline, exc)
+            except TwoFactorRequiredError as exc:
+                if self._two_factor is None or state.asked_two_factor:
+                    raise
+                state.asked_two_factor = True
+                method = exc.method or "totp"
+                state.two_factor = (await self._two_factor(method), method)
+                attempt -= 1  # a challenge is not a failed try
+            except AuthenticationError:
+                if not self._can_relogin(endpoint) or state.relogged:
+                    raise
+                state.relogged = True
+                await self._relogin(state.token)
+                attempt -= 1
+
+    async def _pause(
+        self, seconds: float, deadline: float, exc: BaseException | None = None
+    ) -> None:
+        # A wait that cannot end before the call's deadline would only turn the server's answer
+        # into a timeout: give the caller the answer instead.
+        if exc is not None and anyio.current_time() + seconds > deadline:
+            raise exc
+        await anyio.sleep(seconds)
+
+    def _can_relogin(self, endpoint: ep.Endpoint[Any]) -> bool:
+        return self._password_login is not None and endpoint.auth and endpoint is not ep.LOGOUT
+
+    async def _relogin(self, stale_token: str | None) -> None:
+        # One login shared by every task that met the same expired token.
+        async with self._relogin_lock:
+            if self._auth_token != stale_token or self._password_login is None:
+                return
+            user, password = self._password_login
+            logger.info("token refused; logging in again as %s", user)
+            await self.login(user, password)
+
+    async def _send(self, state: _CallState[Any]) -> tuple[int, Mapping[str, str], bytes]:
+        auth = (self._user_id, self._auth_token) if self._user_id and self._auth_token else None
+        state.token = self._auth_token
+        request = build_request(
+            state.endpoint, **state.args, auth=auth, two_factor=state.two_factor
+        )
+        http = self._client()
+        url = yarl.URL(f"{self.base_url}/{request.path}", encoded=True)
+        progress = SimpleNamespace(sent=not self._owns_http)  # unknown on a caller's session
+        state.progress = progress
+        try:
+            async with http.request(
+                request.method,
+                url,
+                params=request.params or None,
+                data=_payload(request),
+                headers=request.headers,
+                allow_redirects=request.follow_redirects,
+                trace_request_ctx=progress,
+            ) as resp:
+                body = await resp.read()
+                logger.debug(
+                    "%s %s -> %s (%d bytes)",
+                    request.method,
+                    redact(str(resp.url)),
+                    resp.status,
+                    len(body),
+                )
+                return resp.status, resp.headers, body
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+            raise _Unsent() from exc
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            if not progress.sent:
+                raise _Unsent() from exc
+            raise
+
+    def _transport_error(
+        self, state: _CallState[Any], exc: BaseException | None, *, sent: bool
+    ) -> TransportError:
+        what = type(exc).__name__ if exc is not None else "error"
+        detail = redact(str(exc)) if exc is not None else ""
+        outcome = "the server may have acted on it" if sent else "it was not sent"
+        return TransportError(
+            f"{state.endpoint.label}: {what}: {detail} ({outcome})",
+            endpoint=state.endpoint.label,
+            sent=sent,
+        )
+
+
+class _CallState(Generic[T]):
+    """What one call() carries across its attempts."""
+
+    def __init__(
+        self,
+        endpoint: ep.Endpoint[T],
+        args: dict[str, Any],
+        two_factor: tuple[str, str | None] | None,
+    ) -> None:
+        self.endpoint = endpoint
+        self.args = args
+        self.two_factor = two_factor
+        self.asked_two_factor = False
+        self.relogged = False
+        self.token: str | None = None
+        self.progress: SimpleNamespace | None = None
+
+    @property
+    def sent(self) -> bool:
+        return bool(self.progress.sent) if self.progress is not None else False
+
+
+def _payload(request: Request) -> bytes | aiohttp.FormData | None:
+    if not request.files:
+        return request.body
+    form = aiohttp.FormData()
+    for name, value in request.form.items():
+        form.add_field(name, value)
+    for part in request.files:
+        form.add_field(
+            part.name, part.content, filename=part.filename, content_type=part.content_type
+        )
+    return form

@@ -1,0 +1,1 @@
+"""One module per REST namespace; each endpoint a typed signature over one table row."""

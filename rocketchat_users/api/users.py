@@ -1,0 +1,584 @@
+"""``rc.users``: one coroutine per users.* REST method, each a signature over one table row."""
+
+from __future__ import annotations
+
+import builtins
+import mimetypes
+import os
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO, TypeVar
+
+import msgspec
+
+from .. import _endpoints as ep
+from .._protocol import FilePart, as_struct, avatar_subject, iso, one_of, sha256_hex
+from ..models import (
+    Avatar,
+    AvatarSuggestion,
+    BasicInfoUpdate,
+    ClientsLogout,
+    Credentials,
+    DataDownload,
+    PersonalAccessToken,
+    Preferences,
+    PresenceBatch,
+    Team,
+    User,
+    UserPresence,
+    UsersPage,
+    UserStatus,
+    UserUpdate,
+)
+
+if TYPE_CHECKING:
+    from .._session import Session
+
+# `list` is a method of this class: outside annotations, say builtins.list.
+UserList = builtins.list[User]
+JSONObject = Mapping[str, object]
+Image = str | os.PathLike[str] | bytes | BinaryIO
+
+
+class UsersAPI:
+    """The users.* REST methods. Reached as ``rc.users``."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    # ---- reading users ------------------------------------------------------------------------
+
+    async def info(
+        self,
+        *,
+        user_id: str | None = None,
+        username: str | None = None,
+        import_id: str | None = None,
+        email: str | None = None,
+        include_user_rooms: bool | None = None,
+        timeout: float | None = None,
+    ) -> User:
+        """GET users.info: one user, by exactly one of id, username, import id or e-mail."""
+        one_of(user_id=user_id, username=username, import_id=import_id, email=email)
+        query = {"userId": user_id, "username": username, "importId": import_id, "email": email,
+                 "includeUserRooms": include_user_rooms}
+        return await self._session.call(ep.USERS_INFO, query=query, timeout=timeout)
+
+    async def list(
+        self,
+        *,
+        query: JSONObject | None = None,
+        fields: Mapping[str, int] | None = None,
+        sort: Mapping[str, int] | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        email: str | None = None,
+        timeout: float | None = None,
+    ) -> UsersPage:
+        """GET users.list: one page of users (the server caps ``count``, 100 by default)."""
+        _check_page(offset, count)
+        params = {"query": query, "fields": fields, "sort": sort, "offset": offset,
+                  "count": count, "email": email}
+        return await self._session.call(ep.USERS_LIST, query=params, timeout=timeout)
+
+    async def list_by_status(
+        self,
+        *,
+        status: str | None = None,
+        has_logged_in: bool | None = None,
+        type: str | None = None,
+        roles: builtins.list[str] | None = None,
+        search_term: str | None = None,
+        inactive_reason: builtins.list[str] | None = None,
+        sort: Mapping[str, int] | None = None,
+        offset: int | None = None,
+        count: int | None = None,
+        timeout: float | None = None,
+    ) -> UsersPage:
+        """GET users.listByStatus: one page of users filtered by state, type and roles."""
+        _check_page(offset, count)
+        # This route's schema does not turn a scalar into an array: send roles[]= (§5, §13).
+        params = {"status": status, "hasLoggedIn": has_logged_in, "type": type,
+                  "roles[]": _strings("roles", roles), "searchTerm": search_term,
+                  "inactiveReason[]": _strings("inactive_reason", inactive_reason),
+                  "sort": sort, "offset": offset, "count": count}
+        return await self._session.call(ep.USERS_LIST_BY_STATUS, query=params, timeout=timeout)
+
+    async def autocomplete(
+        self, *, selector: JSONObject, timeout: float | None = None
+    ) -> UserList:
+        """GET users.autocomplete: up to 10 active users matching ``selector["term"]``."""
+        query = {"selector": selector}
+        return await self._session.call(ep.USERS_AUTOCOMPLETE, query=query, timeout=timeout)
+
+    async def check_username_availability(
+        self, *, username: str, timeout: float | None = None
+    ) -> bool:
+        """GET users.checkUsernameAvailability: whether ``username`` is free."""
+        query = {"username": username}
+        return await self._session.call(
+            ep.USERS_CHECK_USERNAME_AVAILABILITY, query=query, timeout=timeout
+        )
+
+    async def get_username_suggestion(self, *, timeout: float | None = None) -> str:
+        """GET users.getUsernameSuggestion: a free username derived from the caller's name."""
+        return await self._session.call(ep.USERS_GET_USERNAME_SUGGESTION, timeout=timeout)
+
+    async def list_teams(
+        self, *, user_id: str, timeout: float | None = None
+    ) -> builtins.list[Team]:
+        """GET users.listTeams: the teams the user belongs to."""
+        query = {"userId": user_id}
+        return await self._session.call(ep.USERS_LIST_TEAMS, query=query, timeout=timeout)
+
+    async def request_data_download(
+        self, *, full_export: bool | None = None, timeout: float | None = None
+    ) -> DataDownload:
+        """GET users.requestDataDownload: the caller's data export operation."""
+        query = {"fullExport": full_export}
+        return await self._session.call(
+            ep.USERS_REQUEST_DATA_DOWNLOAD, query=query, timeout=timeout
+        )
+
+    # ---- status and presence ------------------------------------------------------------------
+
+    async def get_status(
+        self, *, user_id: str | None = None, username: str | None = None,
+        timeout: float | None = None,
+    ) -> UserStatus:
+        """GET users.getStatus: a user's status (the caller's when no target is given)."""
+        query = {"userId": user_id, "username": username}
+        return await self._session.call(ep.USERS_GET_STATUS, query=query, timeout=timeout)
+
+    async def get_presence(
+        self, *, user_id: str | None = None, username: str | None = None,
+        timeout: float | None = None,
+    ) -> UserPresence:
+        """GET users.getPresence: a user's presence (the caller's when no target is given)."""
+        query = {"userId": user_id, "username": username}
+        return await self._session.call(ep.USERS_GET_PRESENCE, query=query, timeout=timeout)
+
+    async def presence(
+        self, *, from_: datetime | None = None, ids: builtins.list[str] | None = None,
+        timeout: float | None = None,
+    ) -> PresenceBatch:
+        """GET users.presence: users whose presence changed since ``from_`` (all when absent)."""
+        # Repeated ids= works on every server; the comma form only from 8.5 (§7.1).
+        query = {"from": from_, "ids": _strings("ids", ids)}
+        return await self._session.call(ep.USERS_PRESENCE, query=query, timeout=timeout)
+
+    async def set_status(
+        self,
+        *,
+        status: str | None = None,
+        message: str | None = None,
+        expires_at: datetime | None = None,
+        user_id: str | None = None,
+        username: str | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        """POST users.setStatus: set a status and/or status message."""
+        if status is None and message is None:
+            raise ValueError("set_status needs status, message, or both")
+        body = {"status": status, "message": message, "expiresAt": _iso(expires_at),
+                "userId": user_id, "username": username}
+        await self._session.call(ep.USERS_SET_STATUS, body=body, timeout=timeout)
+
+    # ---- creating, changing, removing ---------------------------------------------------------
+
+    async def create(
+        self,
+        *,
+        email: str,
+        name: str,
+        password: str,
+        username: str,
+        active: bool | None = None,
+        bio: str | None = None,
+        nickname: str | None = None,
+        status_text: str | None = None,
+        roles: builtins.list[str] | None = None,
+        join_default_channels: bool | None = None,
+        require_password_change: bool | None = None,
+        set_random_password: bool | None = None,
+        send_welcome_email: bool | None = None,
+        verified: bool | None = None,
+        custom_fields: Mapping[str, object] | None = None,
+        timeout: float | None = None,
+    ) -> User:
+        """POST users.create: a new user (needs the create-user permission)."""
+        body = {"email": email, "name": name, "password": password, "username": username,
+                "active": active, "bio": bio, "nickname": nickname, "statusText": status_text,
+                "roles": roles, "joinDefaultChannels": join_default_channels,
+                "requirePasswordChange": require_password_change,
+                "setRandomPassword": set_random_password, "sendWelcomeEmail": send_welcome_email,
+                "verified": verified, "customFields": custom_fields}
+        return await self._session.call(ep.USERS_CREATE, body=body, timeout=timeout)
+
+    async def register(
+        self, *, username: str, email: str, password: str, name: str,
+        secret_url: str | None = None, timeout: float | None = None,
+    ) -> User:
+        """POST users.register: self-registration (sent without auth headers)."""
+        body = {"username": username, "email": email, "pass": password, "name": name,
+                "secret": secret_url}
+        return await self._session.call(ep.USERS_REGISTER, body=body, timeout=timeout)
+
+    async def update(
+        self,
+        *,
+        user_id: str,
+        data: UserUpdate | JSONObject,
+        confirm_relinquish: bool | None = None,
+        two_factor_code: str | None = None,
+        two_factor_method: str | None = None,
+        timeout: float | None = None,
+    ) -> User:
+        """POST users.update: change another user's (or one's own) fields."""
+        struct = _non_empty(as_struct(UserUpdate, data, "data"), "data")
+        body = {"userId": user_id, "data": struct, "confirmRelinquish": confirm_relinquish}
+        return await self._session.call(
+            ep.USERS_UPDATE, body=body, two_factor_code=two_factor_code,
+            two_factor_method=two_factor_method, timeout=timeout,
+        )
+
+    async def update_own_basic_info(
+        self,
+        *,
+        data: BasicInfoUpdate | JSONObject,
+        custom_fields: Mapping[str, object] | None = None,
+        two_factor_code: str | None = None,
+        two_factor_method: str | None = None,
+        timeout: float | None = None,
+    ) -> User:
+        """POST users.updateOwnBasicInfo: change the caller's own profile."""
+        struct = as_struct(BasicInfoUpdate, data, "data")
+        if isinstance(struct.current_password, str):
+            # The server compares SHA-256(current password) (server-behavior §4.7).
+            struct = _replace(struct, current_password=sha256_hex(struct.current_password))
+        body = {"data": struct, "customFields": custom_fields}
+        return await self._session.call(
+            ep.USERS_UPDATE_OWN_BASIC_INFO, body=body, two_factor_code=two_factor_code,
+            two_factor_method=two_factor_method, timeout=timeout,
+        )
+
+    async def set_active_status(
+        self, *, user_id: str, active_status: bool, confirm_relinquish: bool | None = None,
+        timeout: float | None = None,
+    ) -> User:
+        """POST users.setActiveStatus: activate or deactivate a user; returns id and state."""
+        body = {"userId": user_id, "activeStatus": active_status,
+                "confirmRelinquish": confirm_relinquish}
+        return await self._session.call(ep.USERS_SET_ACTIVE_STATUS, body=body, timeout=timeout)
+
+    async def deactivate_idle(
+        self, *, days_idle: int, role: str | None = None, timeout: float | None = None
+    ) -> int:
+        """POST users.deactivateIdle: deactivate users idle that long; returns how many."""
+        if days_idle < 0:
+            raise ValueError(f"days_idle must not be negative, got {days_idle}")
+        body = {"daysIdle": days_idle, "role": role}
+        return await self._session.call(ep.USERS_DEACTIVATE_IDLE, body=body, timeout=timeout)
+
+    async def delete(
+        self, *, user_id: str | None = None, username: str | None = None,
+        confirm_relinquish: bool | None = None, timeout: float | None = None,
+    ) -> builtins.list[str]:
+        """POST users.delete: delete a user; returns the ids of rooms deleted with them."""
+        one_of(user_id=user_id, username=username)
+        body = {"userId": user_id, "username": username, "confirmRelinquish": confirm_relinquish}
+        return await self._session.call(ep.USERS_DELETE, body=body, timeout=timeout)
+
+    async def delete_own_account(
+        self, *, password: str, confirm_relinquish: bool | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        """POST users.deleteOwnAccount: delete the caller's account (password checked)."""
+        body = {"password": sha256_hex(password), "confirmRelinquish": confirm_relinquish}
+        await self._session.call(ep.USERS_DELETE_OWN_ACCOUNT, body=body, timeout=timeout)
+
+    # ---- avatars ------------------------------------------------------------------------------
+
+    async def get_avatar(
+        self, *, user_id: str | None = None, username: str | None = None,
+        timeout: float | None = None,
+    ) -> Avatar:
+        """GET users.getAvatar: the user's avatar image (via the /avatar route it points to)."""
+        one_of(user_id=user_id, username=username)
+        query = {"userId": user_id, "username": username}
+        location = await self._session.call(ep.USERS_GET_AVATAR, query=query, timeout=timeout)
+        return await self._session.avatar(avatar_subject(location), timeout=timeout)
+
+    async def set_avatar(
+        self,
+        *,
+        image: Image | None = None,
+        avatar_url: str | None = None,
+        user_id: str | None = None,
+        username: str | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        """POST users.setAvatar: upload an image (path, bytes, file) or point at a URL."""
+        one_of(image=image, avatar_url=avatar_url)
+        target = {"userId": user_id, "username": username}
+        if avatar_url is not None:
+            body = {"avatarUrl": avatar_url, **target}
+            await self._session.call(ep.USERS_SET_AVATAR, body=body, timeout=timeout)
+            return
+        assert image is not None
+        await self._session.call(
+            ep.USERS_SET_AVATAR, form=target, files=[_image_part(image)], timeout=timeout
+        )
+
+    async def reset_avatar(
+        self, *, user_id: str | None = None, username: str | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        """POST users.resetAvatar: back to the default avatar."""
+        one_of(user_id=user_id, username=username)
+        body = {"userId": user_id, "username": username}
+        await self._session.call(ep.USERS_RESET_AVATAR, body=body, timeout=timeout)
+
+    async def get_avatar_suggestion(
+        self, *, timeout: float | None = None
+    ) -> dict[str, AvatarSuggestion]:
+        """GET users.getAvatarSuggestion: avatars offered by services, keyed by service."""
+        return await self._session.call(ep.USERS_GET_AVATAR_SUGGESTION, timeout=timeout)
+
+    # ---- preferences --------------------------------------------------------------------------
+
+    async def get_preferences(self, *, timeout: float | None = None) -> Preferences:
+        """GET users.getPreferences: the preferences the caller has saved."""
+        return await self._session.call(ep.USERS_GET_PREFERENCES, timeout=timeout)
+
+    async def set_preferences(
+        self, *, data: Preferences | JSONObject, user_id: str | None = None,
+        timeout: float | None = None,
+    ) -> Preferences:
+        """POST users.setPreferences: save preferences; returns the stored ones."""
+        struct = _non_empty(as_struct(Preferences, data, "data"), "data")
+        body = {"userId": user_id, "data": struct}
+        return await self._session.call(ep.USERS_SET_PREFERENCES, body=body, timeout=timeout)
+
+    # ---- tokens and sessions ------------------------------------------------------------------
+
+    async def create_token(
+        self, *, user_id: str, secret: str, timeout: float | None = None
+    ) -> Credentials:
+        """POST users.createToken: a login token for a user (server secret required, 8.0+)."""
+        body = {"userId": user_id, "secret": secret}
+        return await self._session.call(ep.USERS_CREATE_TOKEN, body=body, timeout=timeout)
+
+    async def generate_personal_access_token(
+        self,
+        *,
+        token_name: str,
+        bypass_two_factor: bool | None = None,
+        two_factor_code: str | None = None,
+        two_factor_method: str | None = None,
+        timeout: float | None = None,
+    ) -> str:
+        """POST users.generatePersonalAccessToken: a new PAT, shown only this once."""
+        body = {"tokenName": token_name, "bypassTwoFactor": bypass_two_factor}
+        return await self._session.call(
+            ep.USERS_GENERATE_PERSONAL_ACCESS_TOKEN, body=body, two_factor_code=two_factor_code,
+            two_factor_method=two_factor_method, timeout=timeout,
+        )
+
+    async def regenerate_personal_access_token(
+        self,
+        *,
+        token_name: str,
+        two_factor_code: str | None = None,
+        two_factor_method: str | None = None,
+        timeout: float | None = None,
+    ) -> str:
+        """POST users.regeneratePersonalAccessToken: a new value for an existing PAT."""
+        body = {"tokenName": token_name}
+        return await self._session.call(
+            ep.USERS_REGENERATE_PERSONAL_ACCESS_TOKEN, body=body,
+            two_factor_code=two_factor_code, two_factor_method=two_factor_method, timeout=timeout,
+        )
+
+    async def remove_personal_access_token(
+        self,
+        *,
+        token_name: str,
+        two_factor_code: str | None = None,
+        two_factor_method: str | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        """POST users.removePersonalAccessToken: revoke a PAT."""
+        body = {"tokenName": token_name}
+        await self._session.call(
+            ep.USERS_REMOVE_PERSONAL_ACCESS_TOKEN, body=body, two_factor_code=two_factor_code,
+            two_factor_method=two_factor_method, timeout=timeout,
+        )
+
+    async def get_personal_access_tokens(
+        self, *, timeout: float | None = None
+    ) -> builtins.list[PersonalAccessToken]:
+        """GET users.getPersonalAccessTokens: the caller's PATs (names, never values)."""
+        return await self._session.call(ep.USERS_GET_PERSONAL_ACCESS_TOKENS, timeout=timeout)
+
+    async def logout(self, *, user_id: str | None = None, timeout: float | None = None) -> None:
+        """POST users.logout: end every session of a user (the caller's when no target)."""
+        body = {"userId": user_id}
+        await self._session.call(ep.USERS_LOGOUT, body=body, timeout=timeout)
+
+    async def logout_other_clients(self, *, timeout: float | None = None) -> ClientsLogout:
+        """POST users.logoutOtherClients: end the caller's other sessions; keeps this one."""
+        return await self._session.call(ep.USERS_LOGOUT_OTHER_CLIENTS, timeout=timeout)
+
+    async def remove_other_tokens(self, *, timeout: float | None = None) -> None:
+        """POST users.removeOtherTokens: drop every login token but the current one."""
+        await self._session.call(ep.USERS_REMOVE_OTHER_TOKENS, timeout=timeout)
+
+    async def reset_e2e_key(
+        self,
+        *,
+        user_id: str | None = None,
+        username: str | None = None,
+        two_factor_code: str | None = None,
+        two_factor_method: str | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        """POST users.resetE2EKey: reset a user's E2E keys (the caller's when no target)."""
+        body = {"userId": user_id, "username": username}
+        await self._session.call(
+            ep.USERS_RESET_E2E_KEY, body=body, two_factor_code=two_factor_code,
+            two_factor_method=two_factor_method, timeout=timeout,
+        )
+
+    async def reset_totp(
+        self,
+        *,
+        user_id: str | None = None,
+        username: str | None = None,
+        two_factor_code: str | None = None,
+        two_factor_method: str | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        """POST users.resetTOTP: remove a user's TOTP (the caller's when no target)."""
+        body = {"userId": user_id, "username": username}
+        await self._session.call(
+            ep.USERS_RESET_TOTP, body=body, two_factor_code=two_factor_code,
+            two_factor_method=two_factor_method, timeout=timeout,
+        )
+
+    # ---- two-factor by e-mail -----------------------------------------------------------------
+
+    async def enable_email_2fa(self, *, timeout: float | None = None) -> None:
+        """POST users.2fa.enableEmail: turn on e-mail codes for the caller."""
+        await self._session.call(ep.USERS_2FA_ENABLE_EMAIL, timeout=timeout)
+
+    async def disable_email_2fa(
+        self,
+        *,
+        two_factor_code: str | None = None,
+        two_factor_method: str | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        """POST users.2fa.disableEmail: turn off e-mail codes (asks for a code)."""
+        await self._session.call(
+            ep.USERS_2FA_DISABLE_EMAIL, two_factor_code=two_factor_code,
+            two_factor_method=two_factor_method, timeout=timeout,
+        )
+
+    async def send_email_2fa_code(
+        self, *, email_or_username: str, timeout: float | None = None
+    ) -> None:
+        """POST users.2fa.sendEmailCode: e-mail a fresh code (always succeeds)."""
+        body = {"emailOrUsername": email_or_username}
+        await self._session.call(ep.USERS_2FA_SEND_EMAIL_CODE, body=body, timeout=timeout)
+
+    # ---- mail ---------------------------------------------------------------------------------
+
+    async def forgot_password(self, *, email: str, timeout: float | None = None) -> None:
+        """POST users.forgotPassword: mail a reset link (succeeds for unknown addresses too)."""
+        body = {"email": email}
+        await self._session.call(ep.USERS_FORGOT_PASSWORD, body=body, timeout=timeout)
+
+    async def send_welcome_email(self, *, email: str, timeout: float | None = None) -> None:
+        """POST users.sendWelcomeEmail: mail the welcome message to a user."""
+        body = {"email": email}
+        await self._session.call(ep.USERS_SEND_WELCOME_EMAIL, body=body, timeout=timeout)
+
+    async def send_confirmation_email(self, *, email: str, timeout: float | None = None) -> None:
+        """POST users.sendConfirmationEmail: mail an address-verification link."""
+        body = {"email": email}
+        await self._session.call(ep.USERS_SEND_CONFIRMATION_EMAIL, body=body, timeout=timeout)
+
+    async def verify_email(self, *, token: str, timeout: float | None = None) -> None:
+        """POST users.verifyEmail: confirm an address with the token from the mail."""
+        body = {"token": token}
+        await self._session.call(ep.USERS_VERIFY_EMAIL, body=body, timeout=timeout)
+
+    async def send_invitation_email(
+        self, *, emails: builtins.list[str], timeout: float | None = None
+    ) -> None:
+        """POST sendInvitationEmail: invite people to the workspace by e-mail."""
+        body = {"emails": _strings("emails", emails)}
+        await self._session.call(ep.SEND_INVITATION_EMAIL, body=body, timeout=timeout)
+
+
+def _check_page(offset: int | None, count: int | None) -> None:
+    # count=0 means "everything" to the server (API_Allow_Infinite_Count); negatives are errors.
+    if offset is not None and offset < 0:
+        raise ValueError(f"offset must not be negative, got {offset}")
+    if count is not None and count < 0:
+        raise ValueError(f"count must not be negative, got {count}")
+
+
+def _strings(argument: str, values: builtins.list[str] | None) -> builtins.list[str] | None:
+    if values is None:
+        return None
+    if isinstance(values, str):
+        # A bare string would be sent letter by letter.
+        raise TypeError(f"{argument} must be a list of strings, not a string")
+    return builtins.list(values)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return iso(value) if value is not None else None
+
+
+S = TypeVar("S", bound=msgspec.Struct)
+
+
+def _non_empty(struct: S, argument: str) -> S:
+    # An empty change would be a round trip that the server refuses (or silently ignores).
+    if msgspec.json.encode(struct) == b"{}":
+        raise ValueError(f"{argument} has no field to send")
+    return struct
+
+
+def _replace(struct: S, **changes: object) -> S:
+    return msgspec.structs.replace(struct, **changes)
+
+
+# Magic numbers of the formats the server accepts as avatars; a name's suffix decides otherwise.
+_SIGNATURES = ((b"\x89PNG", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF8", "image/gif"),
+               (b"RIFF", "image/webp"), (b"<svg", "image/svg+xml"), (b"<?xml", "image/svg+xml"))
+
+
+def _image_part(image: Image) -> FilePart:
+    if isinstance(image, (bytes, bytearray)):
+        content, filename = bytes(image), "avatar"
+    elif isinstance(image, (str, os.PathLike)):
+        path = Path(image)
+        content, filename = path.read_bytes(), path.name
+    elif hasattr(image, "read"):
+        content = image.read()
+        if not isinstance(content, bytes):
+            raise TypeError("image file must be opened in binary mode ('rb')")
+        filename = Path(str(getattr(image, "name", "avatar"))).name
+    else:
+        raise TypeError(f"image must be a path, bytes or a binary file, got {type(image).__name__}")
+    if not content:
+        raise ValueError("image is empty")
+    content_type = next(
+        (kind for magic, kind in _SIGNATURES if content.lstrip()[: len(magic)] == magic), None
+    ) or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    return FilePart("image", content, filename, content_type)

@@ -1,0 +1,330 @@
+"""Session lifecycle, connection reuse, and call()'s retry / 2FA / re-login rules.
+
+A tiny aiohttp.web server on 127.0.0.1 plays the server, so each test can make the exact
+answer sequence it is about and count what arrived.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+import rocketchat_users as rcu
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+OK = {"success": True}
+USER = {"_id": "u1", "username": "alice"}
+
+
+class Fake:
+    """Routes by REST name; remembers every request it saw."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, Handler] = {}
+        self.seen: list[web.Request] = []
+        self.peers: set[Any] = set()
+        self.url = ""
+
+    async def dispatch(self, request: web.Request) -> web.StreamResponse:
+        self.seen.append(request)
+        self.peers.add(request.transport.get_extra_info("peername") if request.transport else None)
+        return await self.routes[request.match_info["name"]](request)
+
+    def hits(self, name: str) -> int:
+        return sum(1 for r in self.seen if r.match_info["name"] == name)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[Fake]:
+    state = Fake()
+    app = web.Application()
+    app.router.add_route("*", "/api/v1/{name}", state.dispatch)
+    app.router.add_get("/avatar/{subject}", avatar)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    state.url = str(server.make_url("")).rstrip("/")
+    yield state
+    await server.close()
+
+
+async def avatar(request: web.Request) -> web.StreamResponse:
+    return web.Response(body=b"<svg/>", content_type="image/svg+xml")
+
+
+def reply(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Handler:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return web.json_response(payload, status=status, headers=headers)
+    return handler
+
+
+def sequence(*handlers: Handler) -> Handler:
+    pending = list(handlers)
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        current = pending.pop(0) if len(pending) > 1 else pending[0]
+        return await current(request)
+    return handler
+
+
+# ---- lifecycle --------------------------------------------------------------------------------
+
+
+async def test_fifty_sequential_calls_share_one_connection(fake: Fake) -> None:
+    fake.routes["users.info"] = reply({"user": USER, **OK})
+    async with rcu.Session(fake.url, user_id="u1", auth_token="t") as rc:
+        for _ in range(50):
+            assert (await rc.users.info(user_id="u1")).username == "alice"
+    assert len(fake.seen) == 50
+    assert len(fake.peers) == 1
+
+
+async def test_concurrent_calls_stay_within_max_connections(fake: Fake) -> None:
+    async def slow(request: web.Request) -> web.StreamResponse:
+        await asyncio.sleep(0.05)
+        return web.json_response({"user": USER, **OK})
+    fake.routes["users.info"] = slow
+    async with rcu.Session(fake.url, user_id="u1", auth_token="t", max_connections=3) as rc:
+        await asyncio.gather(*(rc.users.info(user_id="u1") for _ in range(12)))
+    assert len(fake.seen) == 12 and len(fake.peers) <= 3
+
+
+async def test_a_callers_client_session_is_used_and_left_open(fake: Fake) -> None:
+    fake.routes["me"] = reply({**USER, **OK})
+    async with aiohttp.ClientSession() as http:
+        async with rcu.Session(fake.url, user_id="u1", auth_token="t", client_session=http) as rc:
+            await rc.me()
+        assert not http.closed
+        async with http.get(f"{fake.url}/api/v1/me") as resp:
+            assert resp.status == 200
+    assert fake.hits("me") == 2
+
+
+async def test_use_after_close_is_refused_and_close_is_idempotent(fake: Fake) -> None:
+    rc = rcu.Session(fake.url, user_id="u1", auth_token="t")
+    await rc.close()
+    await rc.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        await rc.me()
+    assert fake.seen == []
+
+
+def test_constructor_rejects_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="base_url"):
+        rcu.Session("chat.example.org")
+    with pytest.raises(ValueError, match="together"):
+        rcu.Session("https://chat.example.org", user_id="u1")
+    with pytest.raises(ValueError, match="attempts"):
+        rcu.RetryPolicy(attempts=0)
+
+
+async def test_secrets_stay_out_of_repr_and_logs(
+    fake: Fake, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.routes["users.info"] = reply({"user": USER, **OK})
+    fake.routes["users.getStatus"] = reply({"success": False, "error": "unauthorized"}, 401)
+    caplog.set_level(logging.DEBUG, logger="rocketchat_users")
+    async with rcu.Session(fake.url, user_id="u1", auth_token="TOKEN-123") as rc:
+        assert "TOKEN-123" not in repr(rc)
+        await rc.users.info(user_id="u1")
+        with pytest.raises(rcu.PermissionDeniedError) as caught:
+            await rc.users.get_status()
+        avatar = await rc.avatar("alice")
+    assert avatar.content == b"<svg/>"
+    assert "rc_token=***" in caplog.text  # the avatar URL carries the token: redacted
+    assert "users.info" in caplog.text
+    assert "TOKEN-123" not in caplog.text + str(caught.value) + repr(caught.value)
+
+
+# ---- timeouts and transport -------------------------------------------------------------------
+
+
+async def test_a_call_that_outlives_its_timeout_raises_request_timeout(fake: Fake) -> None:
+    async def hang(request: web.Request) -> web.StreamResponse:
+        await asyncio.sleep(5)
+        return web.json_response(OK)
+    fake.routes["users.setStatus"] = hang
+    async with rcu.Session(fake.url, user_id="u1", auth_token="t") as rc:
+        started = time.monotonic()
+        with pytest.raises(rcu.RequestTimeoutError) as caught:
+            await rc.users.set_status(status="away", timeout=0.3)
+        assert time.monotonic() - started < 2
+    assert caught.value.sent is True  # the POST went out: its outcome is unknown
+    assert fake.hits("users.setStatus") == 1
+
+
+async def test_connection_refused_is_a_transport_error_that_was_not_sent() -> None:
+    # Nothing listens on port 9 of loopback: the connect is refused before anything is written.
+    policy = rcu.RetryPolicy(attempts=2, backoff=0.01)
+    async with rcu.Session("http://127.0.0.1:9", user_id="u", auth_token="t", retry=policy) as rc:
+        with pytest.raises(rcu.TransportError) as caught:
+            await rc.users.create(email="a@b.c", name="A", password="p", username="a")
+    assert caught.value.sent is False
+    assert isinstance(caught.value.__cause__, aiohttp.ClientConnectorError)
+    assert "POST users.create" in str(caught.value)
+
+
+async def test_a_post_whose_connection_drops_after_sending_is_never_resent(fake: Fake) -> None:
+    async def drop(request: web.Request) -> web.StreamResponse:
+        await request.read()
+        assert request.transport is not None
+        request.transport.close()
+        return web.Response()
+    fake.routes["users.create"] = drop
+    async with rcu.Session(fake.url, user_id="u1", auth_token="t") as rc:
+        with pytest.raises(rcu.TransportError) as caught:
+            await rc.users.create(email="a@b.c", name="A", password="p", username="a")
+    assert caught.value.sent is True
+    assert fake.hits("users.create") == 1
+
+
+async def test_a_get_whose_connection_drops_is_retried(fake: Fake) -> None:
+    async def drop(request: web.Request) -> web.StreamResponse:
+        assert request.transport is not None
+        request.transport.close()
+        return web.Response()
+    fake.routes["users.info"] = sequence(drop, reply({"user": USER, **OK}))
+    policy = rcu.RetryPolicy(attempts=2, backoff=0.01)
+    async with rcu.Session(fake.url, user_id="u1", auth_token="t", retry=policy) as rc:
+        assert (await rc.users.info(user_id="u1")).id == "u1"
+    assert fake.hits("users.info") == 2
+
+
+# ---- retry rules ------------------------------------------------------------------------------
+
+
+async def test_gets_are_retried_on_503_but_posts_are_not(fake: Fake) -> None:
+    unavailable = reply({"success": False, "error": "down"}, status=503)
+    fake.routes["users.info"] = sequence(unavailable, reply({"user": USER, **OK}))
+    fake.routes["users.create"] = sequence(unavailable, reply({"user": USER, **OK}))
+    policy = rcu.RetryPolicy(attempts=3, backoff=0.01)
+    async with rcu.Session(fake.url, user_id="u1", auth_token="t", retry=policy) as rc:
+        assert (await rc.users.info(user_id="u1")).id == "u1"
+        with pytest.raises(rcu.ServerError):
+            await rc.users.create(email="a@b.c", name="A", password="p", username="a")
+    assert fake.hits("users.info") == 2 and fake.hits("users.create") == 1
+
+
+async def test_a_429_waits_for_the_reset_then_goes_again_even_for_posts(fake: Fake) -> None:
+    async def limited(request: web.Request) -> web.StreamResponse:
+        reset = int((time.time() + 0.3) * 1000)
+        return web.json_response(
+            {"success": False, "error": "Error, too many requests. [error-too-many-requests]"},
+            status=429,
+            headers={"X-RateLimit-Limit": "10", "X-RateLimit-Remaining": "0",
+                     "X-RateLimit-Reset": str(reset)},
+        )
+    fake.routes["users.setStatus"] = sequence(limited, reply(OK))
+    async with rcu.Session(fake.url, user_id="u1", auth_token="t") as rc:
+        started = time.monotonic()
+        await rc.users.set_status(status="away")
+        waited = time.monotonic() - started
+    assert fake.hits("users.setStatus") == 2
+    assert 0.2 < waited < 3
+
+
+async def test_attempts_1_never_retries(fake: Fake) -> None:
+    fake.routes["users.info"] = reply({"success": False, "error": "x"}, status=502)
+    async with rcu.Session(fake.url, user_id="u1", auth_token="t",
+                           retry=rcu.RetryPolicy(attempts=1)) as rc:
+        with pytest.raises(rcu.ServerError):
+            await rc.users.info(user_id="u1")
+    assert fake.hits("users.info") == 1
+
+
+async def test_a_rate_limit_wait_longer_than_the_timeout_gives_the_429_at_once(
+    fake: Fake,
+) -> None:
+    reset = str(int((time.time() + 60) * 1000))
+    fake.routes["users.list"] = reply({"success": False, "error": "slow down"}, status=429,
+                                      headers={"X-RateLimit-Reset": reset})
+    async with rcu.Session(fake.url, user_id="u1", auth_token="t") as rc:
+        with pytest.raises(rcu.RateLimitError) as caught:
+            await rc.users.list(timeout=2)
+    assert caught.value.retry_after is not None and caught.value.retry_after > 50
+
+
+# ---- two-factor and re-login ------------------------------------------------------------------
+
+TOTP_REQUIRED = {"success": False, "error": "TOTP Required [totp-required]",
+                 "errorType": "totp-required",
+                 "details": {"method": "password", "codeGenerated": False, "availableMethods": []}}
+
+
+async def test_the_two_factor_callback_answers_the_challenge(fake: Fake) -> None:
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        if request.headers.get("X-2fa-Code") is None:
+            return web.json_response(TOTP_REQUIRED, status=400)
+        return web.json_response({"token": "pat", **OK})
+    fake.routes["users.generatePersonalAccessToken"] = guarded
+    asked: list[str] = []
+
+    async def two_factor(method: str) -> str:
+        asked.append(method)
+        return "my password"
+
+    async with rcu.Session(fake.url, user_id="u1", auth_token="t", two_factor=two_factor) as rc:
+        assert await rc.users.generate_personal_access_token(token_name="ci") == "pat"
+    assert asked == ["password"]
+    last = fake.seen[-1]
+    # method "password": the SHA-256 hex digest goes on the wire, never the password
+    assert last.headers["X-2fa-Code"] == hashlib.sha256(b"my password").hexdigest()
+    assert last.headers["X-2fa-Method"] == "password"
+
+
+async def test_without_a_callback_the_challenge_is_raised(fake: Fake) -> None:
+    fake.routes["users.resetTOTP"] = reply(TOTP_REQUIRED, status=400)
+    async with rcu.Session(fake.url, user_id="u1", auth_token="t") as rc:
+        with pytest.raises(rcu.TwoFactorRequiredError) as caught:
+            await rc.users.reset_totp()
+    assert caught.value.method == "password"
+    assert fake.hits("users.resetTOTP") == 1
+
+
+async def test_an_expired_token_logs_in_once_for_all_waiting_tasks(fake: Fake) -> None:
+    logins = 0
+    tokens = iter(["first", "second", "third"])
+
+    async def login(request: web.Request) -> web.StreamResponse:
+        nonlocal logins
+        logins += 1
+        token = next(tokens)
+        return web.json_response({"status": "success", "success": True,
+                                  "data": {"userId": "u1", "authToken": token, "me": USER}})
+
+    current = {"token": ""}
+
+    async def info(request: web.Request) -> web.StreamResponse:
+        await asyncio.sleep(0.02)
+        if request.headers.get("X-Auth-Token") != current["token"]:
+            return web.json_response({"success": False, "status": "error",
+                                      "error": "You must be logged in to do this.",
+                                      "message": "You must be logged in to do this."},
+                                     status=401)
+        return web.json_response({"user": USER, **OK})
+
+    fake.routes["login"] = login
+    fake.routes["users.info"] = info
+    async with rcu.Session(fake.url) as rc:
+        await rc.login("alice", "pw")
+        current["token"] = "second"  # the server expired "first"
+        results = await asyncio.gather(*(rc.users.info(user_id="u1") for _ in range(5)))
+    assert [u.id for u in results] == ["u1"] * 5
+    assert logins == 2
+
+
+async def test_a_token_given_by_the_caller_is_not_replaced(fake: Fake) -> None:
+    fake.routes["me"] = reply({"success": False, "error": "You must be logged in to do this."},
+                              status=401)
+    async with rcu.Session(fake.url, user_id="u1", auth_token="pat") as rc:
+        with pytest.raises(rcu.AuthenticationError):
+            await rc.me()
+    assert fake.hits("me") == 1
