@@ -4,6 +4,11 @@ Goal (issue #2): the SDK at least 2.5x faster than ``json.loads``, while giving 
 with aware datetimes where json.loads gives plain dicts and strings. Both run in one process,
 interleaved, and the best of several rounds is kept: compare the ratio, not the absolute times.
 
+Where the time goes (measured while writing this): parsing the page while skipping every field
+costs about 15% of json.loads; the rest is building the ~11 Python values per user that the
+caller asked for (strings, two aware datetimes, a nested Email). Declaring User's fields in the
+server's document order and gc=False Structs brought the ratio from 1.9x to about 2.4x.
+
     python benchmarks/decode_users_list.py
 """
 
@@ -12,6 +17,7 @@ from __future__ import annotations
 import json
 import random
 import time
+import unicodedata
 from collections.abc import Callable
 
 from rocketchat_users import _endpoints as ep
@@ -28,7 +34,8 @@ def page(size: int = 100, seed: int = 1) -> bytes:
     for i in range(size):
         first, last = rnd.choice(FIRST), rnd.choice(LAST)
         # Usernames are ASCII by the server's default rule (UTF8_User_Names_Validation).
-        username = f"{ascii(first).strip(chr(39))[:3].lower()}{rnd.randrange(10**6)}.{i}"
+        plain = unicodedata.normalize("NFKD", first).encode("ascii", "ignore").decode()
+        username = f"{plain.lower()}.{rnd.randrange(10**6)}.{i}"
         # Keys in document order, as the server writes them (spec users.list example).
         user: dict[str, object] = {
             "_id": f"{rnd.getrandbits(88):022x}"[:17],
