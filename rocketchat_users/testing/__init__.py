@@ -1,0 +1,60 @@
+"""An embedded Rocket.Chat 8.x server emulator for the users REST API.
+
+``async with Emulator(users=1000, seed=1) as server:`` serves on ``server.url``
+(``http://127.0.0.1:<ephemeral port>``) every endpoint of DESIGN.md §1 under ``/api/v1``,
+``/api/info`` and the root ``/avatar/{subject}``, answering like a real server: auth headers and
+hashed tokens, the server's error bodies and status codes, paging caps, permissions (admin vs
+user vs bot), 2FA challenges, presence deltas. Behaviour follows docs/server-behavior.md; the
+code imports nothing of the client SDK and keeps wire-shaped documents.
+
+Arguments (all keyword-only):
+    users, seed      seeded users besides the admin and ``rocket.cat``; same seed → same data.
+    host, port       bind address; ``port=0`` picks a free port.
+    settings         server settings by their real names (defaults: server-behavior.md §11), e.g.
+                     ``{"API_Upper_Count_Limit": 100, "Presence_broadcast_disabled": True}``.
+                     Emulator-only keys: ``CREATE_TOKENS_FOR_USERS_SECRET`` (None = createToken
+                     refused), ``SMTP_Configured`` (True), ``UserData_EnableDownload`` (True).
+    remember_for     Accounts_TwoFactorAuthentication_RememberFor (seconds); 0 forces challenges.
+    latency          seconds added to every request.
+    error_rate       fraction of requests answered with a 502 HTML page or a dropped
+                     connection (deterministic sequence from ``seed``).
+    rate_limit       True: the REST limiter with the server's defaults (10 calls / 60 s per IP and
+                     route, admin/bot bypass, §6.1 special limits); ``(calls, seconds)``
+                     overrides the default rule.
+
+The admin (``server.admin``: ``Admin(user_id, auth_token, password, username)``) has username
+``admin`` — a name the server refuses for *new* users but a real first admin often has — and is
+created at start, so 2FA's grace period lets its token work at once. Its login is not
+2FA-challenged (no e-mail 2FA opt-in).
+
+Test hooks on :class:`Emulator`: ``outbox`` (sent mails: ``to``, ``subject``, ``kind`` —
+``2fa-code`` with ``code``, ``verification``/``reset-password`` with ``token``, ``welcome``,
+``password``, ``invitation``), ``password_of(username)``, ``enable_totp(user_id) -> secret``,
+``totp_code(user_id)``, ``set_connection_status(user_id, status)``, ``add_user(**fields)``,
+``get_user(id_or_username)``, ``login_token(user_id)``, ``request_log``, ``settings`` (live),
+``app`` (the aiohttp Application).
+
+Simplifications (see server-behavior.md for the real thing):
+- passwords and e-mail 2FA codes are kept as SHA-256 digests instead of bcrypt;
+- 2FA remember-me is per token, without the user-agent/IP fingerprint;
+- ``/avatar?format=png`` is a solid square in the avatar colour, ``format=jpg`` a fixed grey
+  8x8 JPEG; URL avatars are never fetched (a generated PNG is stored); no ``/avatar/room/``;
+- rooms are ``GENERAL`` (everyone) plus two seeded team rooms, so autocomplete's shared-room
+  rule and DM ordering have no effect; data-download operations stay ``pending``;
+- not modelled: password history, ``Accounts_CustomFields`` validation, the
+  ``Accounts_EmailVerification`` login block, LDAP/OAuth logins, CORS/OPTIONS, external avatar
+  providers, message erasure, federation;
+- versions: validation errors follow the newest router (query: ``error-invalid-params``;
+  body: ``... [invalid-params]``); ``users.sendConfirmationEmail`` needs auth (G8 snapshot);
+  ``users.createToken`` takes ``{userId, secret}`` (8.x); unknown targets of users.update /
+  setActiveStatus answer ``error-invalid-user``; users.listTeams of an unknown id is empty.
+
+Standalone: ``asyncio.run(serve(port=3000, users=1000, seed=1))`` serves until cancelled and
+prints the admin's credentials (the CLI's ``rocketchat-users emulator`` calls it).
+"""
+
+from __future__ import annotations
+
+from ._server import SERVER_VERSION, Admin, Emulator, serve
+
+__all__ = ["SERVER_VERSION", "Admin", "Emulator", "serve"]

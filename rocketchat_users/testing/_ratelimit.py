@@ -1,0 +1,49 @@
+"""The REST rate limiter: fixed window per (client IP, route) (server-behavior.md §6)."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+from ._wire import ApiError
+
+
+@dataclass
+class _Window:
+    start: float
+    calls: int = 0
+
+
+@dataclass
+class RateLimiter:
+    default: tuple[int, float]  # (calls, seconds)
+    _windows: dict[tuple[str, str], _Window] = field(default_factory=dict)
+
+    def hit(self, ip: str, route: str, rule: tuple[int, float]) -> dict[str, str]:
+        """Record one call; return the X-RateLimit-* headers or raise the 429 (§6.2).
+
+        The call is counted before the check, so calls 1..N pass and N+1 is refused.
+        """
+        calls, seconds = rule
+        now = time.time()
+        key = (ip, route)
+        window = self._windows.get(key)
+        if window is None or now >= window.start + seconds:
+            window = _Window(start=now)
+            self._windows[key] = window
+        window.calls += 1
+        reset_at = window.start + seconds
+        headers = {
+            "X-RateLimit-Limit": str(calls),
+            "X-RateLimit-Remaining": str(max(0, calls - window.calls)),
+            "X-RateLimit-Reset": str(int(reset_at * 1000)),
+        }
+        if window.calls > calls:
+            wait = math.ceil(reset_at - now)
+            message = (
+                "Error, too many requests. Please slow down. You must wait "
+                f"{wait} seconds before trying this endpoint again. [error-too-many-requests]"
+            )
+            raise ApiError(429, {"success": False, "error": message}, headers)
+        return headers

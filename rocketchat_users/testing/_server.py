@@ -1,0 +1,243 @@
+"""The :class:`Emulator`: an aiohttp.web server on loopback over the in-memory store."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import copy
+import random
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, NamedTuple
+
+from aiohttp import web
+
+from . import _h_accounts, _h_auth, _h_avatar, _h_read
+from ._backend import Backend, Faults, build_middlewares, make_handler
+from ._ratelimit import RateLimiter
+from ._seed import ADMIN_USERNAME, seed_store
+from ._settings import DEFAULT_SETTINGS
+from ._store import Store, User
+from ._twofactor import TwoFactor, new_totp_secret, totp_now
+from ._wire import json_response, now_iso, random_id
+
+SERVER_VERSION = "8.5.0"
+_STATUSES = ("online", "away", "busy", "offline")
+
+
+class Admin(NamedTuple):
+    """Credentials of the seeded administrator (logged in: ``auth_token`` is a resume token)."""
+
+    user_id: str
+    auth_token: str
+    password: str
+    username: str
+
+
+class Emulator:
+    """An in-process Rocket.Chat 8.x users API on ``host:port`` (``port=0``: ephemeral).
+
+    See the package docstring for the knobs and test hooks.
+    """
+
+    def __init__(
+        self,
+        *,
+        users: int = 0,
+        seed: int = 1,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        settings: Mapping[str, object] | None = None,
+        remember_for: float = 1800,
+        latency: float = 0.0,
+        error_rate: float = 0.0,
+        rate_limit: bool | tuple[int, float] = False,
+    ) -> None:
+        live: dict[str, Any] = dict(DEFAULT_SETTINGS)
+        live["Accounts_TwoFactorAuthentication_RememberFor"] = remember_for
+        live.update(settings or {})
+        self._host = host
+        self._port = port
+        self._store = Store(live)
+        result = seed_store(self._store, users, seed)
+        limiter: RateLimiter | None = None
+        if rate_limit is not False:
+            if isinstance(rate_limit, tuple):
+                default = (int(rate_limit[0]), float(rate_limit[1]))
+            else:
+                default = (int(live["API_Enable_Rate_Limiter_Limit_Calls_Default"]),
+                           float(live["API_Enable_Rate_Limiter_Limit_Time_Default"]) / 1000)
+            limiter = RateLimiter(default)
+        self._backend = Backend(
+            store=self._store,
+            twofactor=TwoFactor(self._store),
+            limiter=limiter,
+            faults=Faults(latency=latency, error_rate=error_rate,
+                          rng=random.Random(f"faults-{seed}")),
+        )
+        self._admin = Admin(result.admin_id, result.admin_token,
+                            self._store.passwords[result.admin_id], ADMIN_USERNAME)
+        self._app = self._build_app()
+        self._runner: web.AppRunner | None = None
+        self._url: str | None = None
+        self._lock = asyncio.Lock()
+
+    # ------------------------------------------------------------------ lifecycle
+    def _build_app(self) -> web.Application:
+        app = web.Application(middlewares=list(build_middlewares(self._backend)),
+                              client_max_size=50 * 1024 * 1024)
+        for module in (_h_auth, _h_accounts, _h_read, _h_avatar):
+            for route in module.ROUTES:
+                handler = make_handler(self._backend, route)
+                for method in route.methods:
+                    app.router.add_route(method, f"/api/v1/{route.name}", handler)
+
+        async def info(_request: web.Request) -> web.Response:
+            return json_response({"version": SERVER_VERSION, "success": True})
+
+        app.router.add_get("/api/info", info)
+        app.router.add_get("/avatar/{subject:.*}", _h_avatar.avatar_handler(self._backend))
+        return app
+
+    async def start(self) -> None:
+        """Bind and serve; idempotent."""
+        async with self._lock:
+            if self._runner is not None:
+                return
+            runner = web.AppRunner(self._app, access_log=None, handle_signals=False)
+            await runner.setup()
+            site = web.TCPSite(runner, self._host, self._port)
+            try:
+                await site.start()
+            except BaseException:
+                await runner.cleanup()
+                raise
+            port = runner.addresses[0][1]
+            self._runner = runner
+            self._url = f"http://{self._host}:{port}"
+            self._store.settings["Site_Url"] = self._url
+
+    async def stop(self) -> None:
+        """Close the listening socket and every connection; idempotent."""
+        async with self._lock:
+            runner, self._runner = self._runner, None
+            if runner is not None:
+                await runner.cleanup()
+
+    async def __aenter__(self) -> Emulator:
+        await self.start()
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        await self.stop()
+
+    # ------------------------------------------------------------------- accessors
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:<port>``, no trailing slash; only once started."""
+        if self._url is None:
+            raise RuntimeError("Emulator is not started")
+        return self._url
+
+    @property
+    def admin(self) -> Admin:
+        return self._admin
+
+    @property
+    def app(self) -> web.Application:
+        return self._app
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The live settings dict; changes apply to the next request."""
+        return self._store.settings
+
+    @property
+    def outbox(self) -> list[dict[str, Any]]:
+        """Sent mails: dicts with ``to``, ``subject``, ``kind`` and ``code``/``token``/…"""
+        return self._store.outbox
+
+    @property
+    def request_log(self) -> list[tuple[str, str]]:
+        """``(method, path)`` of every request received, in order."""
+        return self._backend.request_log
+
+    # ------------------------------------------------------------------------ hooks
+    def password_of(self, username: str) -> str:
+        """Plain password of a seeded user, the admin, or a user added with ``password=``."""
+        user = self._store.by_username(username)
+        if user is None or user["_id"] not in self._store.passwords:
+            raise KeyError(username)
+        return self._store.passwords[user["_id"]]
+
+    def _require(self, user_id: str) -> User:
+        user = self._store.by_id_or_username(user_id)
+        if user is None:
+            raise KeyError(user_id)
+        return user
+
+    def enable_totp(self, user_id: str) -> str:
+        """Turn on TOTP 2FA for a user; returns the base32 secret."""
+        user = self._require(user_id)
+        secret = new_totp_secret()
+        user.setdefault("services", {})["totp"] = {"enabled": True, "secret": secret,
+                                                   "hashedBackup": []}
+        return secret
+
+    def totp_code(self, user_id: str) -> str:
+        """The current RFC 6238 code of a user with TOTP enabled."""
+        totp = (self._require(user_id).get("services") or {}).get("totp") or {}
+        if not totp.get("secret"):
+            raise ValueError(f"TOTP is not enabled for {user_id}")
+        return totp_now(str(totp["secret"]))
+
+    def set_connection_status(self, user_id: str, status: str) -> None:
+        """Simulate a client's connection: sets status, statusConnection and _updatedAt."""
+        if status not in _STATUSES:
+            raise ValueError(f"status must be one of {_STATUSES}")
+        user = self._require(user_id)
+        user["status"] = status
+        user["statusConnection"] = "online" if status == "busy" else status
+        self._store.touch(user)
+
+    def add_user(self, **fields: Any) -> dict[str, Any]:
+        """Insert a user document directly (no validation). ``password=`` is plain text.
+
+        Missing fields get defaults (``_id``, ``createdAt``/``_updatedAt`` = now, type user,
+        active, roles ["user"], status offline). Returns a copy of the stored document.
+        """
+        password = fields.pop("password", None)
+        doc: User = copy.deepcopy(fields)
+        doc.setdefault("_id", random_id())
+        doc.setdefault("services", {})
+        doc.setdefault("settings", {})
+        if password is not None:
+            Store.set_password(doc, str(password))
+            self._store.passwords[doc["_id"]] = str(password)
+        self._store.insert(doc)
+        return copy.deepcopy(doc)
+
+    def get_user(self, id_or_username: str) -> dict[str, Any] | None:
+        """A deep copy of the stored document (``services`` included), or None."""
+        user = self._store.by_id_or_username(id_or_username)
+        return copy.deepcopy(user) if user is not None else None
+
+    def login_token(self, user_id: str) -> str:
+        """Create a resume token for a user, as a login would (no 2FA)."""
+        user = self._require(user_id)
+        token = base64.urlsafe_b64encode(random_id(32).encode()).decode()[:43]
+        self._store.add_login_token(user, token, when=now_iso())
+        return token
+
+
+async def serve(port: int = 3000, users: int = 1000, seed: int = 1, host: str = "127.0.0.1"
+                ) -> None:
+    """Run an emulator until cancelled, printing the admin's credentials."""
+    async with Emulator(users=users, seed=seed, host=host, port=port) as server:
+        admin = server.admin
+        print(f"Rocket.Chat emulator on {server.url} ({users} users, seed {seed})")
+        print(f"  admin user id:    {admin.user_id}")
+        print(f"  admin auth token: {admin.auth_token}")
+        print(f"  admin login:      {admin.username} / {admin.password}", flush=True)
+        await asyncio.Event().wait()
