@@ -1,0 +1,310 @@
+"""``rocketchat-users``: the demo, the standalone emulator, and export against a real server.
+
+Only this module imports rich, so that ``import rocketchat_users`` stays light. It uses the
+public API alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import os
+import secrets
+import string
+import sys
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import IO
+
+import msgspec
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import RocketChatError, Session, User, __version__
+
+PAGE = 100  # the server's default API_Upper_Count_Limit
+PAGES_IN_FLIGHT = 4
+CSV_COLUMNS = ("id", "username", "name", "email", "active", "roles", "status", "type",
+               "created_at", "last_login")
+
+console = Console(stderr=True)
+
+
+# ---- export ----------------------------------------------------------------------------------
+
+
+async def walk_users(rc: Session, on_total: Callable[[int], None]) -> AsyncIterator[list[User]]:
+    """Every user, page by page in ``_id`` order, with a few pages requested ahead."""
+    first = await rc.users.list(count=PAGE, offset=0, sort={"_id": 1})
+    on_total(first.total)
+    yield first.users
+    # Advance by what the server really gave: its cap may be below PAGE (§5.1).
+    step = max(len(first.users), 1)
+    offsets = iter(range(len(first.users), first.total, step))
+    window: deque[asyncio.Task[list[User]]] = deque()
+
+    async def page(offset: int) -> list[User]:
+        return (await rc.users.list(count=step, offset=offset, sort={"_id": 1})).users
+
+    try:
+        for offset in offsets:
+            window.append(asyncio.ensure_future(page(offset)))
+            if len(window) >= PAGES_IN_FLIGHT:
+                yield await window.popleft()
+        while window:
+            yield await window.popleft()
+    finally:
+        for task in window:
+            task.cancel()
+        for task in window:
+            with suppress(asyncio.CancelledError, RocketChatError):
+                await task
+
+
+class Writer:
+    """users.jsonl (the user documents as the API gives them) or a flat CSV."""
+
+    def __init__(self, out: IO[bytes], fmt: str) -> None:
+        self._out = out
+        self._csv = None
+        if fmt == "csv":
+            self._text = open(out.fileno(), "w", newline="", encoding="utf-8", closefd=False)
+            self._csv = csv.writer(self._text)
+            self._csv.writerow(CSV_COLUMNS)
+        self._encoder = msgspec.json.Encoder()
+
+    def write(self, users: Sequence[User]) -> None:
+        if self._csv is None:
+            self._out.write(b"".join(self._encoder.encode(u) + b"\n" for u in users))
+            return
+        for u in users:
+            email = u.emails[0].address if u.emails else u.email
+            self._csv.writerow([
+                u.id, u.username, u.name, email, u.active, ";".join(u.roles or ()), u.status,
+                u.type, u.created_at.isoformat() if u.created_at else "",
+                u.last_login.isoformat() if u.last_login else "",
+            ])
+
+    def close(self) -> None:
+        if self._csv is not None:
+            self._text.flush()
+        self._out.flush()
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console)
+
+
+async def export_users(rc: Session, writer: Writer, description: str = "exporting") -> int:
+    written = 0
+    with _progress() as progress:
+        task = progress.add_task(description, total=None)
+        async for users in walk_users(rc, lambda total: progress.update(task, total=total)):
+            writer.write(users)
+            written += len(users)
+            progress.update(task, advance=len(users))
+    return written
+
+
+# ---- demo ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Steps:
+    rows: list[tuple[str, str, float]] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
+
+    def done(self, step: str, what: str, since: float) -> float:
+        now = time.perf_counter()
+        self.rows.append((step, what, now - since))
+        return now
+
+    def table(self) -> Table:
+        table = Table(title="rocketchat-users demo (embedded emulator)")
+        table.add_column("step")
+        table.add_column("result")
+        table.add_column("seconds", justify="right")
+        for step, what, seconds in self.rows:
+            table.add_row(step, what, f"{seconds:.2f}")
+        table.add_row("[bold]total", "", f"[bold]{time.perf_counter() - self.started:.2f}")
+        return table
+
+
+def strong_password() -> str:
+    """A password that meets the server's default policy (§11: ≥14, mixed, digit, symbol)."""
+    alphabet = string.ascii_letters + string.digits
+    core = "".join(secrets.choice(alphabet) for _ in range(16))
+    return core + secrets.choice("ABCDEFGHJK") + secrets.choice("abcdefgh") + \
+        secrets.choice("23456789") + secrets.choice("!#%+-_")
+
+
+async def demo(users: int, seed: int, out: Path, creates: int) -> None:
+    from .testing import Emulator
+
+    steps = Steps()
+    mark = steps.started
+    async with Emulator(users=users, seed=seed) as server:
+        mark = steps.done("start emulator", f"{users:,} users seeded at {server.url}", mark)
+        async with Session(server.url, max_connections=16) as rc:
+            me = await rc.login(server.admin.username, server.admin.password)
+            mark = steps.done("login", f"as {me.username}", mark)
+
+            with out.open("wb") as f:
+                writer = Writer(f, "jsonl")
+                count = await export_users(rc, writer)
+                writer.close()
+                mark = steps.done("export users.list", f"{count:,} users -> {out}", mark)
+
+                snapshot = await rc.users.presence()
+                mark = steps.done("presence snapshot", f"{len(snapshot.users):,} online", mark)
+                # Some users step away; a delta poll from the snapshot's server time sees them.
+                page = await rc.users.list(count=25, offset=0, sort={"_id": 1},
+                                           query={"active": True})
+                for user in page.users:
+                    await rc.users.set_status(status="away", user_id=user.id)
+                delta = await rc.users.presence(from_=snapshot.fetched_at - timedelta(seconds=1))
+                mark = steps.done("presence delta", f"{len(delta.users)} changed", mark)
+
+                created = await create_users(rc, creates)
+                writer.write(created)
+                writer.close()
+                steps.done("create users", f"{len(created)} created, 8 at a time", mark)
+    console.print(steps.table())
+
+
+async def create_users(rc: Session, count: int, concurrency: int = 8) -> list[User]:
+    """Create ``count`` users with at most ``concurrency`` requests in flight."""
+    gate = asyncio.Semaphore(concurrency)
+    stamp = secrets.token_hex(3)
+
+    async def one(i: int) -> User:
+        async with gate:
+            return await rc.users.create(
+                username=f"demo.{stamp}.{i}", name=f"Demo User {i}",
+                email=f"demo.{stamp}.{i}@example.org", password=strong_password(),
+                require_password_change=True,
+            )
+
+    with _progress() as progress:
+        task = progress.add_task("creating", total=count)
+        results: list[User] = []
+        for coro in asyncio.as_completed([one(i) for i in range(count)]):
+            results.append(await coro)
+            progress.update(task, advance=1)
+    return sorted(results, key=lambda u: u.username or "")
+
+
+# ---- commands --------------------------------------------------------------------------------
+
+
+async def export_command(args: argparse.Namespace, out: IO[bytes]) -> None:
+    async with Session(args.url, user_id=args.user_id, auth_token=args.token) as rc:
+        writer = Writer(out, args.format)
+        count = await export_users(rc, writer)
+        writer.close()
+    console.print(f"exported {count:,} users")
+
+
+async def user_command(args: argparse.Namespace) -> None:
+    async with Session(args.url, user_id=args.user_id, auth_token=args.token) as rc:
+        user = await rc.users.info(username=args.username)
+    sys.stdout.buffer.write(msgspec.json.format(msgspec.json.encode(user)) + b"\n")
+
+
+async def presence_command(args: argparse.Namespace) -> None:
+    async with Session(args.url, user_id=args.user_id, auth_token=args.token) as rc:
+        batch = await rc.users.presence()
+    table = Table(title=f"presence at {batch.fetched_at:%Y-%m-%d %H:%M:%S} UTC")
+    for column in ("username", "name", "status"):
+        table.add_column(column)
+    for user in sorted(batch.users, key=lambda u: u.username or ""):
+        table.add_row(user.username or "", user.name or "", user.status or "")
+    Console().print(table)
+
+
+async def emulator_command(args: argparse.Namespace) -> None:
+    from .testing import serve
+
+    await serve(port=args.port, users=args.users, seed=args.seed)
+
+
+def _server_options(parser: argparse.ArgumentParser) -> None:
+    env = os.environ.get
+    parser.add_argument("--url", required=env("ROCKETCHAT_URL") is None,
+                        default=env("ROCKETCHAT_URL"), help="server URL (or $ROCKETCHAT_URL)")
+    parser.add_argument("--user-id", required=env("ROCKETCHAT_USER_ID") is None,
+                        default=env("ROCKETCHAT_USER_ID"), help="(or $ROCKETCHAT_USER_ID)")
+    parser.add_argument("--token", required=env("ROCKETCHAT_AUTH_TOKEN") is None,
+                        default=env("ROCKETCHAT_AUTH_TOKEN"),
+                        help="auth token or PAT (prefer $ROCKETCHAT_AUTH_TOKEN: argv is public)")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="rocketchat-users", description=__doc__)
+    top.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = top.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser("demo", help="run the main job against the embedded emulator")
+    p.add_argument("--users", type=int, default=10_000)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--create", type=int, default=200, help="users to create at the end")
+    p.add_argument("--out", type=Path, default=Path("users.jsonl"))
+
+    p = commands.add_parser("emulator", help="serve the emulator until Ctrl-C")
+    p.add_argument("--port", type=int, default=3000)
+    p.add_argument("--users", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=1)
+
+    p = commands.add_parser("export", help="export every user of a real server")
+    _server_options(p)
+    p.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    p.add_argument("--out", default="users.jsonl", help="file, or - for stdout")
+
+    p = commands.add_parser("user", help="print one user as JSON")
+    _server_options(p)
+    p.add_argument("username")
+
+    p = commands.add_parser("presence", help="print who is online")
+    _server_options(p)
+    return top
+
+
+def _run(args: argparse.Namespace) -> None:
+    if args.command == "demo":
+        asyncio.run(demo(args.users, args.seed, args.out, args.create))
+    elif args.command == "emulator":
+        asyncio.run(emulator_command(args))
+    elif args.command == "export":
+        if args.out == "-":
+            asyncio.run(export_command(args, sys.stdout.buffer))
+        else:
+            with open(args.out, "wb") as out:
+                asyncio.run(export_command(args, out))
+    elif args.command == "user":
+        asyncio.run(user_command(args))
+    else:
+        asyncio.run(presence_command(args))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        _run(args)
+    except KeyboardInterrupt:
+        return 130
+    except (RocketChatError, ValueError, OSError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
