@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import csv
 import os
+import re
 import secrets
 import string
 import sys
@@ -139,11 +140,15 @@ class Steps:
 
 
 def strong_password() -> str:
-    """A password that meets the server's default policy (§11: ≥14, mixed, digit, symbol)."""
-    alphabet = string.ascii_letters + string.digits
-    core = "".join(secrets.choice(alphabet) for _ in range(16))
-    return core + secrets.choice("ABCDEFGHJK") + secrets.choice("abcdefgh") + \
-        secrets.choice("23456789") + secrets.choice("!#%+-_")
+    """A password that meets the server's default policy (§11: ≥14 chars, upper, lower, digit,
+    symbol, no character three times in a row)."""
+    alphabet = string.ascii_letters + string.digits + "!#%+-_"
+    while True:
+        candidate = "".join(secrets.choice(alphabet) for _ in range(20))
+        if (any(c.isupper() for c in candidate) and any(c.islower() for c in candidate)
+                and any(c.isdigit() for c in candidate) and any(not c.isalnum() for c in candidate)
+                and not re.search(r"(.)\1\1", candidate)):
+            return candidate
 
 
 async def demo(users: int, seed: int, out: Path, creates: int) -> None:
@@ -173,33 +178,44 @@ async def demo(users: int, seed: int, out: Path, creates: int) -> None:
                 delta = await rc.users.presence(from_=snapshot.fetched_at - timedelta(seconds=1))
                 mark = steps.done("presence delta", f"{len(delta.users)} changed", mark)
 
-                created = await create_users(rc, creates)
+                created, failed = await create_users(rc, creates)
                 writer.write(created)
                 writer.close()
-                steps.done("create users", f"{len(created)} created, 8 at a time", mark)
+                refused = f", {len(failed)} refused" if failed else ""
+                steps.done("create users", f"{len(created)} created{refused}, 8 at a time", mark)
     console.print(steps.table())
+    for username, exc in failed:
+        console.print(f"[red]not created[/red] {username}: {exc}")
 
 
-async def create_users(rc: Session, count: int, concurrency: int = 8) -> list[User]:
-    """Create ``count`` users with at most ``concurrency`` requests in flight."""
+async def create_users(
+    rc: Session, count: int, concurrency: int = 8
+) -> tuple[list[User], list[tuple[str, RocketChatError]]]:
+    """Create ``count`` users, ``concurrency`` at a time; one failure does not stop the rest."""
     gate = asyncio.Semaphore(concurrency)
     stamp = secrets.token_hex(3)
-
-    async def one(i: int) -> User:
-        async with gate:
-            return await rc.users.create(
-                username=f"demo.{stamp}.{i}", name=f"Demo User {i}",
-                email=f"demo.{stamp}.{i}@example.org", password=strong_password(),
-                require_password_change=True,
-            )
+    created: list[User] = []
+    failed: list[tuple[str, RocketChatError]] = []
 
     with _progress() as progress:
         task = progress.add_task("creating", total=count)
-        results: list[User] = []
-        for coro in asyncio.as_completed([one(i) for i in range(count)]):
-            results.append(await coro)
+
+        async def one(i: int) -> None:
+            username = f"demo.{stamp}.{i}"
+            async with gate:
+                try:
+                    created.append(await rc.users.create(
+                        username=username, name=f"Demo User {i}",
+                        email=f"{username}@example.org", password=strong_password(),
+                        require_password_change=True,
+                    ))
+                except RocketChatError as exc:
+                    failed.append((username, exc))
             progress.update(task, advance=1)
-    return sorted(results, key=lambda u: u.username or "")
+
+        await asyncio.gather(*(one(i) for i in range(count)))
+    created.sort(key=lambda u: u.username or "")
+    return created, failed
 
 
 # ---- commands --------------------------------------------------------------------------------
