@@ -47,15 +47,15 @@ async def info(ctx: Ctx) -> dict[str, Any]:
     store = ctx.backend.store
     params = ctx.params
     user: User | None = None
-    if "userId" in params:
-        user = store.by_id(params["userId"])
-    elif "username" in params:
-        found = store.by_username(params["username"])
-        # findOneByIdOrUsername: exact (case-sensitive) username, or an _id (§8.4).
-        if found is not None and found.get("username") == params["username"]:
-            user = found
-        else:
-            user = store.by_id(params["username"])
+    key = "userId" if "userId" in params else "username" if "username" in params else None
+    if key is not None:
+        # Both keys go through findOneByIdOrUsername: an _id, or the exact (case-sensitive)
+        # username (§8.4).
+        wanted = params[key]
+        user = store.by_id(wanted)
+        if user is None:
+            found = store.by_username(wanted)
+            user = found if found is not None and found.get("username") == wanted else None
     elif "importId" in params:
         user = next((u for u in store.users.values()
                      if params["importId"] in (u.get("importIds") or ())), None)
