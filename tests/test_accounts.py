@@ -4,8 +4,6 @@ delete, preferences and user reports (DESIGN.md §1; server-behavior.md §8.2, �
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
@@ -14,9 +12,9 @@ import pytest
 
 import rocketchat_users as rcu
 from rocketchat_users.testing import Emulator
+from tests.conftest import PASSWORD, add_user, logged_in, user_doc
 
 # Passes the default policy (§11): ≥ 14 chars, upper, lower, digit, symbol, no triples.
-PASSWORD = "Str0ng-Passw0rd!x"
 OTHER_PASSWORD = "An0ther-Secr3t?y"
 LONG_AGO = "2020-01-01T00:00:00.000Z"
 
@@ -24,34 +22,6 @@ LONG_AGO = "2020-01-01T00:00:00.000Z"
 @pytest.fixture
 def rocketchat_emulator_options() -> dict[str, Any]:
     return {"users": 10, "seed": 7}
-
-
-def add_user(server: Emulator, username: str, **fields: Any) -> dict[str, Any]:
-    """A plain user with a password and an unverified address (so no e-mail 2FA)."""
-    doc: dict[str, Any] = {
-        "username": username,
-        "name": username.title(),
-        "emails": [{"address": f"{username}@example.com", "verified": False}],
-        "roles": ["user"],
-        "password": PASSWORD,
-    }
-    doc.update(fields)
-    return server.add_user(**doc)
-
-
-@asynccontextmanager
-async def logged_in(
-    server: Emulator, username: str, password: str = PASSWORD
-) -> AsyncIterator[rcu.Session]:
-    async with rcu.Session(server.url) as rc:
-        await rc.login(username, password)
-        yield rc
-
-
-def stored(server: Emulator, id_or_username: str) -> dict[str, Any]:
-    doc = server.get_user(id_or_username)
-    assert doc is not None, f"{id_or_username} is not on the server"
-    return doc
 
 
 # ------------------------------------------------------------------------------ users.create
@@ -72,7 +42,7 @@ async def test_create_returns_the_new_user_who_can_log_in(
     assert user.emails == [rcu.Email(address="noor@example.com", verified=False)]
     assert isinstance(user.created_at, datetime) and user.created_at.tzinfo is not None
     # The server has it, and the password works.
-    assert stored(rocketchat_emulator, "noor")["_id"] == user.id
+    assert user_doc(rocketchat_emulator, "noor")["_id"] == user.id
     info = await rocketchat_session.users.info(user_id=user.id)
     assert info.username == "noor"
     async with logged_in(rocketchat_emulator, "noor") as rc:
@@ -220,7 +190,7 @@ async def test_register_anonymously_creates_an_active_user(
         # An anonymous caller's view: no e-mails, roles or settings (§8.2).
         assert (user.emails, user.roles, user.settings) == (None, None, None)
         assert rc.user_id is None  # registering does not log in
-    doc = stored(rocketchat_emulator, "rosa")
+    doc = user_doc(rocketchat_emulator, "rosa")
     assert doc["_id"] == user.id
     assert doc["roles"] == ["user"]
     assert doc["emails"] == [{"address": "rosa@example.com", "verified": False}]
@@ -236,7 +206,7 @@ async def test_register_works_from_a_logged_in_session(
         username="omar", email="omar@example.com", password=PASSWORD, name="Omar"
     )
     assert user.username == "omar"
-    assert stored(rocketchat_emulator, "omar")["_id"] == user.id
+    assert user_doc(rocketchat_emulator, "omar")["_id"] == user.id
     # The admin's session is still the admin's.
     assert (await rocketchat_session.me()).id == rocketchat_emulator.admin.user_id
 
@@ -283,7 +253,7 @@ async def test_register_through_a_secret_url(rocketchat_emulator: Emulator) -> N
             username="xena", email="xena@example.com", password=PASSWORD, name="Xena",
             secret_url="let-me-in",
         )
-    assert stored(rocketchat_emulator, "xena")["_id"] == user.id
+    assert user_doc(rocketchat_emulator, "xena")["_id"] == user.id
 
 
 async def test_register_with_manual_approval_leaves_the_user_inactive(
@@ -297,7 +267,7 @@ async def test_register_with_manual_approval_leaves_the_user_inactive(
         assert user.active is False
         with pytest.raises(rcu.AuthenticationError):
             await rc.login("yara", PASSWORD)
-    assert stored(rocketchat_emulator, "yara")["active"] is False
+    assert user_doc(rocketchat_emulator, "yara")["active"] is False
 
 
 # ------------------------------------------------------------------------------ users.update
@@ -327,7 +297,7 @@ async def test_update_with_a_user_update_struct(
     )
     assert (user.nickname, user.status_text) == ("vee", "Heads down")
     assert user.roles == ["user", "guest"]
-    doc = stored(rocketchat_emulator, target["_id"])
+    doc = user_doc(rocketchat_emulator, target["_id"])
     assert (doc["nickname"], doc["statusText"], doc["roles"]) == (
         "vee", "Heads down", ["user", "guest"])
     assert doc["name"] == "Vera"  # fields not given are not sent, so not touched
@@ -344,7 +314,7 @@ async def test_update_email_by_an_admin(
     assert [m for m in rocketchat_emulator.outbox if m["kind"] == "verification"] == []
     await rocketchat_session.users.update(user_id=target["_id"], data={"email": "x@example.net"})
     # Without verified=True the new address is unverified and a verification mail goes out.
-    assert stored(rocketchat_emulator, "xavi")["emails"] == [
+    assert user_doc(rocketchat_emulator, "xavi")["emails"] == [
         {"address": "x@example.net", "verified": False}]
     assert [m["to"] for m in rocketchat_emulator.outbox if m["kind"] == "verification"] == [
         "x@example.net"]
@@ -361,7 +331,7 @@ async def test_deactivating_through_update_logs_the_user_out(
         assert user.active is False
         with pytest.raises(rcu.AuthenticationError):
             await walt.me()
-    assert stored(rocketchat_emulator, "walt")["active"] is False
+    assert user_doc(rocketchat_emulator, "walt")["active"] is False
 
 
 async def test_update_with_an_unknown_field_is_a_type_error_before_sending(
@@ -374,7 +344,7 @@ async def test_update_with_an_unknown_field_is_a_type_error_before_sending(
     with pytest.raises(ValueError, match="data"):
         await rocketchat_session.users.update(user_id=target["_id"], data=rcu.UserUpdate())
     assert len(rocketchat_emulator.request_log) == sent
-    assert stored(rocketchat_emulator, "wim")["name"] == "Wim"
+    assert user_doc(rocketchat_emulator, "wim")["name"] == "Wim"
 
 
 async def test_update_another_user_as_a_plain_user_is_permission_denied(
@@ -389,7 +359,7 @@ async def test_update_another_user_as_a_plain_user_is_permission_denied(
     assert exc.status == 400
     assert exc.error_type == "error-action-not-allowed"
     assert "Editing user is not allowed" in exc.error
-    assert stored(rocketchat_emulator, "victor")["name"] == "Victor"
+    assert user_doc(rocketchat_emulator, "victor")["name"] == "Victor"
 
 
 async def test_update_to_a_reserved_username(
@@ -399,7 +369,7 @@ async def test_update_to_a_reserved_username(
     with pytest.raises(rcu.BadRequestError) as caught:
         await rocketchat_session.users.update(user_id=target["_id"], data={"username": "system"})
     assert caught.value.error_type == "error-could-not-save-identity"  # §16
-    assert stored(rocketchat_emulator, target["_id"])["username"] == "yves"
+    assert user_doc(rocketchat_emulator, target["_id"])["username"] == "yves"
 
 
 async def test_update_an_unknown_user_is_user_not_found(
@@ -449,7 +419,7 @@ async def test_update_own_basic_info_changes_the_name(rocketchat_emulator: Emula
         assert isinstance(user, rcu.User)
         assert user.name == "Nina Simone"
         assert (await rc.me()).name == "Nina Simone"
-    assert stored(rocketchat_emulator, "nina")["name"] == "Nina Simone"
+    assert user_doc(rocketchat_emulator, "nina")["name"] == "Nina Simone"
 
 
 async def test_update_own_password_with_the_current_password(
@@ -482,7 +452,7 @@ async def test_update_own_email_with_the_current_password(rocketchat_emulator: E
         await rc.users.update_own_basic_info(
             data={"email": "pia.new@example.com", "current_password": PASSWORD}
         )
-    doc = stored(rocketchat_emulator, "pia")
+    doc = user_doc(rocketchat_emulator, "pia")
     assert doc["emails"][0] == {"address": "pia.new@example.com", "verified": False}
     mail = rocketchat_emulator.outbox[-1]
     assert mail["to"] == "pia.new@example.com" and mail["kind"] == "verification"
@@ -550,7 +520,7 @@ async def test_update_own_email_with_current_password_when_email_2fa_is_on(
             )
     assert caught.value.invalid is True
     assert caught.value.method == "email"
-    assert stored(rocketchat_emulator, "sven")["emails"][0]["address"] == "sven@example.com"
+    assert user_doc(rocketchat_emulator, "sven")["emails"][0]["address"] == "sven@example.com"
 
 
 # --------------------------------------------------------------- setActiveStatus / idle
@@ -566,7 +536,7 @@ async def test_deactivated_user_can_no_longer_log_in(
         )
         assert isinstance(result, rcu.User)
         assert (result.id, result.active) == (target["_id"], False)
-        doc = stored(rocketchat_emulator, "tara")
+        doc = user_doc(rocketchat_emulator, "tara")
         assert doc["active"] is False and doc["inactiveReason"] == "deactivated"
         # Deactivation logs the user out everywhere (§2.1), and a new login fails.
         with pytest.raises(rcu.AuthenticationError) as caught:
@@ -592,7 +562,7 @@ async def test_set_active_status_as_a_plain_user_is_permission_denied(
         with pytest.raises(rcu.PermissionDeniedError) as caught:
             await rc.users.set_active_status(user_id=other["_id"], active_status=False)
     assert caught.value.status == 403
-    assert stored(rocketchat_emulator, "ugo")["active"] is True
+    assert user_doc(rocketchat_emulator, "ugo")["active"] is True
 
 
 async def test_set_active_status_of_an_unknown_user(rocketchat_session: rcu.Session) -> None:
@@ -622,7 +592,7 @@ async def test_the_last_active_admin_cannot_be_deactivated(
     assert exc.error_type == "error-action-not-allowed"
     assert "without an active admin" in exc.error
     assert isinstance(exc.details, dict) and exc.details.get("action") == "Remove_last_admin"
-    assert stored(rocketchat_emulator, admin_id)["active"] is True
+    assert user_doc(rocketchat_emulator, admin_id)["active"] is True
     assert (await rocketchat_session.me()).id == admin_id
 
 
@@ -637,9 +607,9 @@ async def test_deactivate_idle_counts_the_users_it_deactivated(
     count = await rocketchat_session.users.deactivate_idle(days_idle=30, role="moderator")
     assert type(count) is int and count == 2
     for name in ("idle1", "idle2"):
-        doc = stored(rocketchat_emulator, name)
+        doc = user_doc(rocketchat_emulator, name)
         assert doc["active"] is False and doc["inactiveReason"] == "idle_too_long"
-    assert stored(rocketchat_emulator, "busy1")["active"] is True
+    assert user_doc(rocketchat_emulator, "busy1")["active"] is True
     assert await rocketchat_session.users.deactivate_idle(days_idle=30, role="moderator") == 0
 
 
@@ -782,7 +752,7 @@ async def test_preferences_round_trip_with_the_struct(rocketchat_emulator: Emula
         False, "condensed", 40)
     # Only what the user saved comes back (§8.3), not the server defaults.
     assert read.hide_roles is msgspec.UNSET
-    prefs = stored(rocketchat_emulator, "fay")["settings"]["preferences"]
+    prefs = user_doc(rocketchat_emulator, "fay")["settings"]["preferences"]
     assert prefs == {"useEmojis": False, "sidebarViewMode": "condensed",
                      "notificationsSoundVolume": 40}
 
@@ -798,7 +768,7 @@ async def test_preferences_round_trip_with_a_dict(rocketchat_emulator: Emulator)
         assert (read.language, read.idle_time_limit, read.hide_usernames) == ("de", 600, True)
         with pytest.raises(TypeError, match="useEmoji"):
             await rc.users.set_preferences(data={"useEmoji": True})
-    doc = stored(rocketchat_emulator, "gus")
+    doc = user_doc(rocketchat_emulator, "gus")
     assert doc["language"] == "de"  # stored on the user document (§8.3)
     assert doc["settings"]["preferences"]["idleTimeLimit"] == 600
 
@@ -812,13 +782,13 @@ async def test_set_preferences_of_another_user(
         user_id=target["_id"], data={"sendOnEnter": "alternative"}
     )
     assert saved.send_on_enter == "alternative"
-    assert stored(rocketchat_emulator, "hedy")["settings"]["preferences"] == {
+    assert user_doc(rocketchat_emulator, "hedy")["settings"]["preferences"] == {
         "sendOnEnter": "alternative"}
     async with logged_in(rocketchat_emulator, "hal") as rc:
         with pytest.raises(rcu.PermissionDeniedError) as caught:
             await rc.users.set_preferences(user_id=target["_id"], data={"sendOnEnter": "normal"})
     assert caught.value.error_type == "error-action-not-allowed"
-    assert stored(rocketchat_emulator, "hedy")["settings"]["preferences"]["sendOnEnter"] == (
+    assert user_doc(rocketchat_emulator, "hedy")["settings"]["preferences"]["sendOnEnter"] == (
         "alternative")
     with pytest.raises(rcu.UserNotFoundError) as unknown:
         await rocketchat_session.users.set_preferences(

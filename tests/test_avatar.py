@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import pytest
 
 import rocketchat_users as rcu
 from rocketchat_users.testing import Emulator
+from tests.conftest import NOT_LOGGED_IN
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # A real 1x1 PNG, a tiny JPEG-looking body and a 1x1 GIF: the server stores bytes as given.
@@ -22,47 +22,11 @@ PNG = base64.b64decode(
 )
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes(range(64))
 GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
-NOT_LOGGED_IN = "You must be logged in to do this."
 
 
 @pytest.fixture
 def rocketchat_emulator_options() -> dict[str, Any]:
     return {"users": 30, "seed": 1}
-
-
-async def plain_docs(server: Emulator, admin: rcu.Session) -> list[dict[str, Any]]:
-    """Seeded active ``user``-role users without e-mail 2FA (a password login is not challenged)."""
-    found = []
-    for user in (await admin.users.list(count=0)).users:
-        doc = server.get_user(user.id)
-        assert doc is not None
-        email2fa = (doc.get("services") or {}).get("email2fa") or {}
-        if (doc.get("roles") == ["user"] and doc.get("type") == "user" and doc.get("active")
-                and not email2fa.get("enabled")):
-            found.append(doc)
-    assert len(found) >= 2, "the seed should hold plain users without e-mail 2FA"
-    return found
-
-
-@pytest.fixture
-async def plain_doc(rocketchat_emulator: Emulator,
-                    rocketchat_session: rcu.Session) -> dict[str, Any]:
-    return (await plain_docs(rocketchat_emulator, rocketchat_session))[0]
-
-
-@pytest.fixture
-async def other_doc(rocketchat_emulator: Emulator,
-                    rocketchat_session: rcu.Session) -> dict[str, Any]:
-    return (await plain_docs(rocketchat_emulator, rocketchat_session))[1]
-
-
-@pytest.fixture
-async def plain(rocketchat_emulator: Emulator,
-                plain_doc: dict[str, Any]) -> AsyncIterator[rcu.Session]:
-    async with rcu.Session(rocketchat_emulator.url) as rc:
-        username = plain_doc["username"]
-        await rc.login(username, rocketchat_emulator.password_of(username))
-        yield rc
 
 
 def is_svg(avatar: rcu.Avatar) -> bool:

@@ -4,35 +4,18 @@ confirmation and verification, invitations (DESIGN.md §1; server-behavior.md §
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
 
 import rocketchat_users as rcu
 from rocketchat_users.testing import Emulator
-
-PASSWORD = "Str0ng-Passw0rd!x"
+from tests.conftest import add_user, logged_in
 
 
 @pytest.fixture
 def rocketchat_emulator_options() -> dict[str, Any]:
     return {"users": 10, "seed": 13}
-
-
-def add_user(server: Emulator, username: str, *, verified: bool = False) -> dict[str, Any]:
-    return server.add_user(
-        username=username, name=username.title(), roles=["user"], password=PASSWORD,
-        emails=[{"address": f"{username}@example.com", "verified": verified}],
-    )
-
-
-@asynccontextmanager
-async def logged_in(server: Emulator, username: str) -> AsyncIterator[rcu.Session]:
-    async with rcu.Session(server.url) as rc:
-        await rc.login(username, PASSWORD)
-        yield rc
 
 
 def mails(server: Emulator, kind: str, to: str | None = None) -> list[dict[str, Any]]:

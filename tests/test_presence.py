@@ -4,7 +4,6 @@ the users.presence snapshot / delta / ids forms (docs/server-behavior.md §7, §
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -12,46 +11,14 @@ import pytest
 
 import rocketchat_users as rcu
 from rocketchat_users.testing import Emulator
+from tests.conftest import NOT_LOGGED_IN, stored
 
 ONLINE = frozenset({"online", "away", "busy"})
-NOT_LOGGED_IN = "You must be logged in to do this."
 
 
 @pytest.fixture
 def rocketchat_emulator_options() -> dict[str, Any]:
     return {"users": 30, "seed": 1}
-
-
-async def stored(server: Emulator, admin: rcu.Session) -> list[dict[str, Any]]:
-    """Every stored user document (services included), via the public hooks."""
-    out = []
-    for user in (await admin.users.list(count=0)).users:
-        doc = server.get_user(user.id)
-        assert doc is not None
-        out.append(doc)
-    return out
-
-
-def is_plain(doc: dict[str, Any]) -> bool:
-    """Only the ``user`` role, active, and no e-mail 2FA (a password login is not challenged)."""
-    email2fa = (doc.get("services") or {}).get("email2fa") or {}
-    return (doc.get("roles") == ["user"] and doc.get("type") == "user"
-            and bool(doc.get("active")) and not email2fa.get("enabled"))
-
-
-@pytest.fixture
-async def plain_doc(rocketchat_emulator: Emulator,
-                    rocketchat_session: rcu.Session) -> dict[str, Any]:
-    return next(d for d in await stored(rocketchat_emulator, rocketchat_session) if is_plain(d))
-
-
-@pytest.fixture
-async def plain(rocketchat_emulator: Emulator,
-                plain_doc: dict[str, Any]) -> AsyncIterator[rcu.Session]:
-    async with rcu.Session(rocketchat_emulator.url) as rc:
-        username = plain_doc["username"]
-        await rc.login(username, rocketchat_emulator.password_of(username))
-        yield rc
 
 
 def pick(docs: list[dict[str, Any]], *, status: str, exclude: set[str] | None = None,

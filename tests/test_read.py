@@ -7,7 +7,7 @@ server would notice (docs/server-behavior.md §2.2, §5, §8.4, §8.8, §8.9; DE
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -15,10 +15,11 @@ import pytest
 
 import rocketchat_users as rcu
 from rocketchat_users.testing import Emulator
+from tests.conftest import NOT_LOGGED_IN, plain_docs
+from tests.conftest import stored as all_docs
 
 SEEDED = 60
 TOTAL = SEEDED + 2  # the seeded users, the admin and rocket.cat
-NOT_LOGGED_IN = "You must be logged in to do this."
 
 
 @pytest.fixture
@@ -29,50 +30,9 @@ def rocketchat_emulator_options() -> dict[str, Any]:
 # ---- helpers -------------------------------------------------------------------------------------
 
 
-async def plain_users(server: Emulator, admin: rcu.Session) -> list[rcu.User]:
-    """Seeded active users with only the ``user`` role and no e-mail 2FA (login not challenged)."""
-    found = []
-    for user in (await admin.users.list(count=0)).users:
-        doc = server.get_user(user.id)
-        assert doc is not None
-        email2fa = (doc.get("services") or {}).get("email2fa") or {}
-        if (doc.get("roles") == ["user"] and doc.get("type") == "user" and doc.get("active")
-                and not email2fa.get("enabled")):
-            found.append(user)
-    assert len(found) >= 2, "the seed should hold plain users without e-mail 2FA"
-    return found
-
-
-async def docs(server: Emulator, admin: rcu.Session) -> list[dict[str, Any]]:
-    """The stored document of every user (services included), via the public hooks."""
-    out = []
-    for user in (await admin.users.list(count=0)).users:
-        doc = server.get_user(user.id)
-        assert doc is not None
-        out.append(doc)
-    return out
-
-
 @pytest.fixture
-async def plain_user(rocketchat_emulator: Emulator, rocketchat_session: rcu.Session) -> rcu.User:
-    return (await plain_users(rocketchat_emulator, rocketchat_session))[0]
-
-
-@pytest.fixture
-async def plain(rocketchat_emulator: Emulator, plain_user: rcu.User) -> AsyncIterator[rcu.Session]:
-    """A Session logged in (with a password) as a seeded plain user."""
-    assert plain_user.username is not None
-    async with rcu.Session(rocketchat_emulator.url) as rc:
-        me = await rc.login(plain_user.username,
-                            rocketchat_emulator.password_of(plain_user.username))
-        assert me.id == plain_user.id
-        yield rc
-
-
-@pytest.fixture
-async def anonymous(rocketchat_emulator: Emulator) -> AsyncIterator[rcu.Session]:
-    async with rcu.Session(rocketchat_emulator.url) as rc:
-        yield rc
+async def plain_user(rocketchat_session: rcu.Session, plain_doc: dict[str, Any]) -> rcu.User:
+    return await rocketchat_session.users.info(user_id=plain_doc["_id"])
 
 
 def assert_aware(value: datetime | None) -> datetime:
@@ -331,7 +291,7 @@ async def test_list_fields_add_allowed_fields(rocketchat_session: rcu.Session) -
 async def test_list_custom_fields_follow_their_visibility(
     rocketchat_emulator: Emulator, rocketchat_session: rcu.Session, plain: rcu.Session
 ) -> None:
-    stored = await docs(rocketchat_emulator, rocketchat_session)
+    stored = await all_docs(rocketchat_emulator, rocketchat_session)
     with_customs = {d["_id"]: d["customFields"] for d in stored if d.get("customFields")}
     assert with_customs, "the seed should hold users with custom fields"
     # The admin may add customFields; a plain user may not see private ones (§5.3).
@@ -430,7 +390,7 @@ async def test_list_by_status_active_and_deactivated(
                                         inactiveReason="deactivated")
     idle = rocketchat_emulator.add_user(username="idle.user", name="Idle User", active=False,
                                         inactiveReason="idle_too_long")
-    stored = await docs(rocketchat_emulator, rc)
+    stored = await all_docs(rocketchat_emulator, rc)
     active = await rc.users.list_by_status(status="active", count=0)
     assert isinstance(active, rcu.UsersPage)
     assert active.users and all(u.active is True for u in active.users)
@@ -451,7 +411,7 @@ async def test_list_by_status_roles_type_search_and_logged_in(
     rocketchat_emulator: Emulator, rocketchat_session: rcu.Session
 ) -> None:
     rc = rocketchat_session
-    stored = await docs(rocketchat_emulator, rc)
+    stored = await all_docs(rocketchat_emulator, rc)
     admins = await rc.users.list_by_status(roles=["admin"], count=0)
     assert {u.id for u in admins.users} == {d["_id"] for d in stored if "admin" in d["roles"]}
     assert "admin" in {u.username for u in admins.users}
@@ -530,10 +490,9 @@ async def test_check_username_availability(
     rocketchat_emulator: Emulator, plain: rcu.Session, plain_user: rcu.User
 ) -> None:
     assert plain_user.username is not None
-    others = [u for u in await plain_users(rocketchat_emulator, plain)
-              if u.id != plain_user.id]
-    taken = others[0].username
-    assert taken is not None
+    others = [d for d in await plain_docs(rocketchat_emulator, plain)
+              if d["_id"] != plain_user.id]
+    taken: str = others[0]["username"]
     assert await plain.users.check_username_availability(username=taken) is False
     # Case-insensitive, and a team's name blocks it too (§8.4).
     assert await plain.users.check_username_availability(username=taken.upper()) is False
@@ -594,11 +553,10 @@ async def test_list_teams(rocketchat_emulator: Emulator, rocketchat_session: rcu
     # A plain user outside the private team does not see it on a member's list (§8.9).
     private_members = [uid for uid, teams in memberships.items()
                        if any(t.type == 1 for t in teams)]
-    outsider = next(u for u in await plain_users(rocketchat_emulator, rc)
-                    if u.id not in private_members)
-    assert outsider.username is not None
+    outsider = next(d["username"] for d in await plain_docs(rocketchat_emulator, rc)
+                    if d["_id"] not in private_members)
     async with rcu.Session(rocketchat_emulator.url) as other:
-        await other.login(outsider.username, rocketchat_emulator.password_of(outsider.username))
+        await other.login(outsider, rocketchat_emulator.password_of(outsider))
         seen = await other.users.list_teams(user_id=private_members[0])
         assert all(t.type != 1 for t in seen)
 

@@ -13,34 +13,14 @@ import pytest
 
 import rocketchat_users as rcu
 from rocketchat_users.testing import Emulator
+from tests.conftest import PASSWORD, add_user, logged_in
 
-PASSWORD = "Str0ng-Passw0rd!x"
 SECRET = "create-tokens-s3cret"
 
 
 @pytest.fixture
 def rocketchat_emulator_options() -> dict[str, Any]:
     return {"users": 10, "seed": 11, "settings": {"CREATE_TOKENS_FOR_USERS_SECRET": SECRET}}
-
-
-def add_user(server: Emulator, username: str, **fields: Any) -> dict[str, Any]:
-    """A plain user with a password and an unverified address (login is not 2FA-challenged)."""
-    doc: dict[str, Any] = {
-        "username": username,
-        "name": username.title(),
-        "emails": [{"address": f"{username}@example.com", "verified": False}],
-        "roles": ["user"],
-        "password": PASSWORD,
-    }
-    doc.update(fields)
-    return server.add_user(**doc)
-
-
-@asynccontextmanager
-async def logged_in(server: Emulator, username: str) -> AsyncIterator[rcu.Session]:
-    async with rcu.Session(server.url) as rc:
-        await rc.login(username, PASSWORD)
-        yield rc
 
 
 @asynccontextmanager

@@ -14,8 +14,9 @@ import pytest
 
 import rocketchat_users as rcu
 from rocketchat_users.testing import Emulator
+from tests.conftest import PASSWORD
+from tests.conftest import add_user as shared_add_user
 
-PASSWORD = "Str0ng-Passw0rd!x"
 LONG_AGO = "2020-01-01T00:00:00.000Z"
 GENERATE = ("POST", "/api/v1/users.generatePersonalAccessToken")
 
@@ -32,11 +33,8 @@ def add_user(server: Emulator, username: str, *, email_2fa: bool = True,
     services: dict[str, Any] = {}
     if email_2fa:
         services["email2fa"] = {"enabled": True, "changedAt": LONG_AGO}
-    return server.add_user(
-        username=username, name=username.title(), roles=["user"], password=PASSWORD,
-        emails=[{"address": f"{username}@example.com", "verified": verified}],
-        services=services, createdAt=LONG_AGO,
-    )
+    return shared_add_user(server, username, verified=verified, services=services,
+                           createdAt=LONG_AGO)
 
 
 @asynccontextmanager
