@@ -34,5 +34,5 @@ def test_error_tree_matches_design() -> None:
                 rcu.PermissionDeniedError, rcu.NotFoundError, rcu.RateLimitError,
                 rcu.ServerError):
         assert issubclass(cls, rcu.APIError)
-    for cls in (rcu.TransportError, rcu.ResponseDecodeError, rcu.APIError):
-        assert issubclass(cls, rcu.RocketChatError)
+    for base in (rcu.TransportError, rcu.ResponseDecodeError, rcu.APIError):
+        assert issubclass(base, rcu.RocketChatError)

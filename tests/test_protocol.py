@@ -128,6 +128,7 @@ def test_error_text_is_one_line_and_survives_pickling() -> None:
     body = b'{"success":false,"error":"a\\n b [invalid-params]","errorType":"invalid-params"}'
     exc = classify(ep.USERS_CREATE, 400, {}, body)
     assert str(exc) == "POST users.create -> 400 invalid-params: a b [invalid-params]"
+    assert isinstance(exc, errors.APIError)
     again = pickle.loads(pickle.dumps(exc))
     assert type(again) is type(exc) and str(again) == str(exc) and again.error == exc.error
 

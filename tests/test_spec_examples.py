@@ -98,10 +98,13 @@ def _same(decoded: Any, wire: Any, where: str) -> None:
         for index, (item, original) in enumerate(zip(decoded, wire, strict=True)):
             _same(item, original, f"{where}[{index}]")
     elif isinstance(decoded, str) and ISO.match(decoded) and isinstance(wire, str):
-        parse = lambda s: datetime.fromisoformat(s.replace("Z", "+00:00"))  # noqa: E731
-        assert parse(decoded) == parse(wire), where
+        assert _when(decoded) == _when(wire), where
     else:
         assert decoded == wire, f"{where}: {decoded!r} != {wire!r}"
+
+
+def _when(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _wire_form(value: Any) -> Any:

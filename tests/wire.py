@@ -25,16 +25,20 @@ class WireResponse(ClientResponse):
         super().__init__(*args, **kwargs)
 
 
-class Wire(aioresponses):  # type: ignore[misc]
+class Wire(aioresponses):
     """aioresponses whose answers use :class:`WireResponse`, with helpers to read requests."""
 
     def add(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("response_class", WireResponse)
         super().add(*args, **kwargs)
 
+    def __enter__(self) -> Wire:
+        super().__enter__()
+        return self
+
     def sent(self) -> list[tuple[str, Any, dict[str, Any]]]:
         """Every request made, in order: (method, URL, the kwargs given to aiohttp)."""
-        out = []
+        out: list[tuple[str, Any, dict[str, Any]]] = []
         for (method, url), calls in self.requests.items():
             out.extend((method, url, call.kwargs) for call in calls)
         return out
