@@ -151,7 +151,8 @@ USERS_AUTOCOMPLETE: Endpoint[list[User]] = Endpoint(
 USERS_CHECK_USERNAME_AVAILABILITY: Endpoint[bool] = Endpoint(
     "users.checkUsernameAvailability", "GET", "result", bool
 )
-USERS_GET_AVATAR: Endpoint[str] = Endpoint("users.getAvatar", "GET", kind="redirect")
+# The server answers 307 to /avatar/<username>; the spec shows the image itself (§13).
+USERS_GET_AVATAR: Endpoint[str | Avatar] = Endpoint("users.getAvatar", "GET", kind="redirect")
 USERS_GET_PERSONAL_ACCESS_TOKENS: Endpoint[list[PersonalAccessToken]] = Endpoint(
     "users.getPersonalAccessTokens", "GET", "tokens", list[PersonalAccessToken]
 )

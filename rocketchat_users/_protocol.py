@@ -201,15 +201,19 @@ def parse_response(
     endpoint: Endpoint[T], status: int, headers: Mapping[str, str], body: bytes
 ) -> T:
     """Turn one answer into what the public coroutine returns, or raise the right error."""
-    if endpoint.kind == "redirect" and status in (301, 302, 303, 307, 308):
-        location = headers.get("Location")
-        if location:
-            return location  # type: ignore[return-value]
+    content_type = headers.get("Content-Type", "application/octet-stream").split(";")[0]
+    if endpoint.kind == "redirect":
+        # The server answers 307 to /avatar/<username>; the spec shows the image itself (§13).
+        if 300 <= status < 400 and headers.get("Location"):
+            return headers["Location"]  # type: ignore[return-value]
+        if 200 <= status < 300 and content_type.startswith("image/"):
+            return Avatar(content=body, content_type=content_type)  # type: ignore[return-value]
     if not 200 <= status < 300:
         raise classify(endpoint, status, headers, body)
     if endpoint.kind == "binary":
-        content_type = headers.get("Content-Type", "application/octet-stream")
-        return Avatar(content=body, content_type=content_type.split(";")[0])  # type: ignore[return-value]
+        return Avatar(content=body, content_type=content_type)  # type: ignore[return-value]
+    if endpoint.kind == "redirect":
+        raise decode_error(endpoint, status, body)  # neither a redirect nor an image
     if _says_failure(body):
         raise classify(endpoint, status, headers, body)
     if endpoint.decoder is None:

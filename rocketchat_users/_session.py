@@ -229,19 +229,19 @@ class Session:
         if two_factor_method is not None and two_factor_code is None:
             raise ValueError("two_factor_method needs two_factor_code")
         limit = self.timeout if timeout is None else timeout
-        request = _CallState(
+        state = _CallState(
             endpoint,
             {"query": query, "body": body, "form": form, "files": files, "subject": subject},
             (two_factor_code, two_factor_method) if two_factor_code is not None else None,
         )
         try:
             with anyio.fail_after(limit):
-                return await self._attempts(request, anyio.current_time() + limit)
+                return await self._attempts(state, anyio.current_time() + limit)
         except TimeoutError:
             raise RequestTimeoutError(
                 f"{endpoint.label}: no answer within {limit:g} s",
                 endpoint=endpoint.label,
-                sent=request.sent,
+                sent=state.sent,
             ) from None
 
     async def _attempts(self, state: _CallState[T], deadline: float) -> T:
@@ -268,8 +268,8 @@ class Session:
                 # Refused before acting: safe to send again, whatever the method.
                 if last:
                     raise
-                wait = exc.retry_after if exc.retry_after is not None else None
-                await self._pause(wait if wait is not None else self.retry.delay(attempt),
+                wait = exc.retry_after
+                await self._pause(self.retry.delay(attempt) if wait is None else wait,
                                   deadline, exc)
             except ServerError as exc:
                 if last or not endpoint.idempotent or status not in _RETRY_STATUSES:

@@ -17,6 +17,7 @@ from rocketchat_users._protocol import (
     parse_response,
     rate_limit_facts,
 )
+from rocketchat_users.models import Avatar
 
 
 def test_html_502_from_a_proxy_is_a_server_error() -> None:
@@ -151,3 +152,15 @@ def test_requests_never_show_secrets_in_their_repr() -> None:
                             auth=("u", "SECRET"), two_factor=("123456", "totp"))
     assert request.path == "avatar/a%2Fb%20c"
     assert "SECRET" not in repr(request) and "123456" not in repr(request)
+
+
+def test_get_avatar_reads_the_redirect_or_the_image_the_spec_shows() -> None:
+    location = "https://chat.example.org/avatar/zo%C3%AB"
+    assert parse_response(ep.USERS_GET_AVATAR, 307, {"Location": location}, b'"x"') == location
+    svg = parse_response(ep.USERS_GET_AVATAR, 200, {"Content-Type": "image/svg+xml"}, b"<svg/>")
+    assert svg == Avatar(content=b"<svg/>", content_type="image/svg+xml")
+    with pytest.raises(errors.ResponseDecodeError):
+        parse_response(ep.USERS_GET_AVATAR, 200, {"Content-Type": "application/json"}, b"{}")
+    with pytest.raises(errors.UserNotFoundError):
+        parse_response(ep.USERS_GET_AVATAR, 400, {}, b'{"success":false,"error":"x",'
+                       b'"errorType":"error-invalid-user"}')

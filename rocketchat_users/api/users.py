@@ -307,8 +307,10 @@ class UsersAPI:
         """GET users.getAvatar: the user's avatar image (via the /avatar route it points to)."""
         one_of(user_id=user_id, username=username)
         query = {"userId": user_id, "username": username}
-        location = await self._session.call(ep.USERS_GET_AVATAR, query=query, timeout=timeout)
-        return await self._session.avatar(avatar_subject(location), timeout=timeout)
+        answer = await self._session.call(ep.USERS_GET_AVATAR, query=query, timeout=timeout)
+        if isinstance(answer, Avatar):
+            return answer
+        return await self._session.avatar(avatar_subject(answer), timeout=timeout)
 
     async def set_avatar(
         self,
