@@ -22,6 +22,7 @@ from ._twofactor import Challenge, TwoFactor
 from ._wire import ApiError, decode, json_response, not_logged_in, permission_denied
 
 log = logging.getLogger("rocketchat_users.testing")
+REQUEST_LOG_LIMIT = 100_000  # requests kept in Emulator.request_log (the newest)
 
 _BAD_GATEWAY = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
@@ -172,7 +173,11 @@ def build_middlewares(backend: Backend) -> Iterable[Any]:
     async def faults(request: web.Request,
                      handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
                      ) -> web.StreamResponse:
-        backend.request_log.append((request.method, request.path))
+        requests = backend.request_log
+        requests.append((request.method, request.path))
+        if len(requests) > REQUEST_LOG_LIMIT:
+            # A long-running `rocketchat-users emulator` must not grow without bound.
+            del requests[: len(requests) - REQUEST_LOG_LIMIT // 2]
         fault = backend.faults
         if fault.latency > 0:
             await asyncio.sleep(fault.latency)

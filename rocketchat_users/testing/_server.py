@@ -160,7 +160,7 @@ class Emulator:
 
     @property
     def request_log(self) -> list[tuple[str, str]]:
-        """``(method, path)`` of every request received, in order."""
+        """``(method, path)`` of the requests received, in order (at most the newest 100,000)."""
         return self._backend.request_log
 
     # ------------------------------------------------------------------------ hooks
