@@ -7,6 +7,7 @@
 """
 
 from ._session import RetryPolicy, Session, TwoFactorCallback
+from .bulk import BulkReport, bulk
 from .errors import (
     APIError,
     AuthenticationError,
@@ -59,6 +60,7 @@ __all__ = [
     "AvatarSuggestion",
     "BadRequestError",
     "BasicInfoUpdate",
+    "BulkReport",
     "ClientsLogout",
     "Credentials",
     "DataDownload",
@@ -95,4 +97,5 @@ __all__ = [
     "UserUpdate",
     "UsersPage",
     "__version__",
+    "bulk",
 ]

@@ -15,9 +15,8 @@ import secrets
 import string
 import sys
 import time
-from collections import deque
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import suppress
+from collections.abc import Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -28,7 +27,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from . import RocketChatError, Session, User, __version__
+from . import RocketChatError, Session, User, __version__, bulk
 
 PAGE = 100  # the server's default API_Upper_Count_Limit
 PAGES_IN_FLIGHT = 4
@@ -39,34 +38,6 @@ console = Console(stderr=True)
 
 
 # ---- export ----------------------------------------------------------------------------------
-
-
-async def walk_users(rc: Session, on_total: Callable[[int], None]) -> AsyncIterator[list[User]]:
-    """Every user, page by page in ``_id`` order, with a few pages requested ahead."""
-    first = await rc.users.list(count=PAGE, offset=0, sort={"_id": 1})
-    on_total(first.total)
-    yield first.users
-    # Advance by what the server really gave: its cap may be below PAGE (§5.1).
-    step = max(len(first.users), 1)
-    offsets = iter(range(len(first.users), first.total, step))
-    window: deque[asyncio.Task[list[User]]] = deque()
-
-    async def page(offset: int) -> list[User]:
-        return (await rc.users.list(count=step, offset=offset, sort={"_id": 1})).users
-
-    try:
-        for offset in offsets:
-            window.append(asyncio.ensure_future(page(offset)))
-            if len(window) >= PAGES_IN_FLIGHT:
-                yield await window.popleft()
-        while window:
-            yield await window.popleft()
-    finally:
-        for task in window:
-            task.cancel()
-        for task in window:
-            with suppress(asyncio.CancelledError, RocketChatError):
-                await task
 
 
 class Writer:
@@ -104,14 +75,24 @@ def _progress() -> Progress:
                     TimeElapsedColumn(), console=console)
 
 
-async def export_users(rc: Session, writer: Writer, description: str = "exporting") -> int:
+async def export_users(rc: Session, writer: Writer) -> int:
+    """Every user, in ``_id`` order, a few pages requested ahead; returns how many."""
     written = 0
+    batch: list[User] = []
+    walk = rc.users.iter_list(page_size=PAGE, concurrency=PAGES_IN_FLIGHT)
     with _progress() as progress:
-        task = progress.add_task(description, total=None)
-        async for users in walk_users(rc, lambda total: progress.update(task, total=total)):
-            writer.write(users)
-            written += len(users)
-            progress.update(task, advance=len(users))
+        task = progress.add_task("exporting", total=None)
+        async with aclosing(walk):
+            async for user in walk:
+                batch.append(user)
+                if len(batch) == PAGE:
+                    writer.write(batch)
+                    written += len(batch)
+                    batch.clear()
+                    progress.update(task, total=walk.total, completed=written)
+        writer.write(batch)
+        written += len(batch)
+        progress.update(task, total=written, completed=written)
     return written
 
 
@@ -190,32 +171,19 @@ async def demo(users: int, seed: int, out: Path, creates: int) -> None:
 
 async def create_users(
     rc: Session, count: int, concurrency: int = 8
-) -> tuple[list[User], list[tuple[str, RocketChatError]]]:
+) -> tuple[list[User], list[tuple[str, Exception]]]:
     """Create ``count`` users, ``concurrency`` at a time; one failure does not stop the rest."""
-    gate = asyncio.Semaphore(concurrency)
     stamp = secrets.token_hex(3)
-    created: list[User] = []
-    failed: list[tuple[str, RocketChatError]] = []
-
+    people = [{"username": f"demo.{stamp}.{i}", "name": f"Demo User {i}",
+               "email": f"demo.{stamp}.{i}@example.org", "password": strong_password(),
+               "require_password_change": True} for i in range(count)]
     with _progress() as progress:
         task = progress.add_task("creating", total=count)
-
-        async def one(i: int) -> None:
-            username = f"demo.{stamp}.{i}"
-            async with gate:
-                try:
-                    created.append(await rc.users.create(
-                        username=username, name=f"Demo User {i}",
-                        email=f"{username}@example.org", password=strong_password(),
-                        require_password_change=True,
-                    ))
-                except RocketChatError as exc:
-                    failed.append((username, exc))
-            progress.update(task, advance=1)
-
-        await asyncio.gather(*(one(i) for i in range(count)))
-    created.sort(key=lambda u: u.username or "")
-    return created, failed
+        report = await bulk(rc.users.create, people, concurrency=concurrency,
+                            on_progress=lambda done, _: progress.update(task, completed=done))
+    created = [user for _, user in report.succeeded]
+    # Only the username: the items hold passwords.
+    return created, [(str(item["username"]), exc) for item, exc in report.failed]
 
 
 # ---- commands --------------------------------------------------------------------------------

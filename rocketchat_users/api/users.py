@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import mimetypes
 import os
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TypeVar
@@ -31,6 +31,8 @@ from ..models import (
     UserStatus,
     UserUpdate,
 )
+from ..paging import BY_ID, UserWalk
+from ..presence import watch_presence
 
 if TYPE_CHECKING:
     from .._session import Session
@@ -105,6 +107,47 @@ class UsersAPI:
                   "sort": sort, "offset": offset, "count": count}
         return await self._session.call(ep.USERS_LIST_BY_STATUS, query=params, timeout=timeout)
 
+    def iter_list(
+        self,
+        *,
+        query: JSONObject | None = None,
+        fields: Mapping[str, int] | None = None,
+        sort: Mapping[str, int] | None = None,
+        page_size: int = 100,
+        concurrency: int = 4,
+    ) -> UserWalk:
+        """GET users.list, page after page: an async iterator of every user, once, in order."""
+
+        async def page(offset: int, count: int) -> UsersPage:
+            return await self.list(query=query, fields=fields, sort=sort or BY_ID,
+                                   offset=offset, count=count)
+
+        return UserWalk(page, page_size=page_size, concurrency=concurrency, by_id=sort is None)
+
+    def iter_list_by_status(
+        self,
+        *,
+        status: str | None = None,
+        has_logged_in: bool | None = None,
+        type: str | None = None,
+        roles: builtins.list[str] | None = None,
+        search_term: str | None = None,
+        inactive_reason: builtins.list[str] | None = None,
+        sort: Mapping[str, int] | None = None,
+        page_size: int = 100,
+        concurrency: int = 4,
+    ) -> UserWalk:
+        """GET users.listByStatus, page after page: every matching user, once, in order."""
+
+        async def page(offset: int, count: int) -> UsersPage:
+            return await self.list_by_status(
+                status=status, has_logged_in=has_logged_in, type=type, roles=roles,
+                search_term=search_term, inactive_reason=inactive_reason, sort=sort or BY_ID,
+                offset=offset, count=count,
+            )
+
+        return UserWalk(page, page_size=page_size, concurrency=concurrency, by_id=sort is None)
+
     async def autocomplete(
         self, *, selector: JSONObject, timeout: float | None = None
     ) -> UserList:
@@ -167,6 +210,13 @@ class UsersAPI:
         # Repeated ids= works on every server; the comma form only from 8.5 (§7.1).
         query = {"from": from_, "ids": _strings("ids", ids)}
         return await self._session.call(ep.USERS_PRESENCE, query=query, timeout=timeout)
+
+    def watch_presence(
+        self, *, interval: float = 10.0, ids: builtins.list[str] | None = None
+    ) -> AsyncGenerator[PresenceBatch, None]:
+        """GET users.presence every ``interval`` s: the first batch is the full map (replace
+        yours), later ones the changes since the previous poll."""
+        return watch_presence(self, interval=interval, ids=_strings("ids", ids))
 
     async def set_status(
         self,
