@@ -178,14 +178,18 @@ def build_request(
         headers["X-2fa-Code"] = sha256_hex(code) if method == "password" else code
         if method is not None:
             headers["X-2fa-Method"] = method
-    payload: bytes | None = None
-    if body is not None:
-        payload = encode_body(body)
+    try:
+        payload = encode_body(body) if body is not None else None
+        params = encode_query(query) if query else []
+    except (msgspec.EncodeError, TypeError) as exc:
+        # e.g. a custom field holding an object JSON cannot carry: the caller's mistake.
+        raise TypeError(f"{endpoint.label}: an argument is not JSON-encodable: {exc}") from None
+    if payload is not None:
         headers["Content-Type"] = "application/json"
     return Request(
         method=endpoint.method,
         path=path,
-        params=encode_query(query) if query else [],
+        params=params,
         headers=headers,
         body=payload,
         form={key: value for key, value in (form or {}).items() if value is not None},

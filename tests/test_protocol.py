@@ -164,3 +164,10 @@ def test_get_avatar_reads_the_redirect_or_the_image_the_spec_shows() -> None:
     with pytest.raises(errors.UserNotFoundError):
         parse_response(ep.USERS_GET_AVATAR, 400, {}, b'{"success":false,"error":"x",'
                        b'"errorType":"error-invalid-user"}')
+
+
+def test_a_value_json_cannot_carry_is_a_type_error_not_a_msgspec_one() -> None:
+    with pytest.raises(TypeError, match=r"POST users\.create: an argument is not JSON-encodable"):
+        build_request(ep.USERS_CREATE, body={"customFields": {"x": object()}})
+    with pytest.raises(TypeError, match=r"GET users\.list"):
+        build_request(ep.USERS_LIST, query={"query": {"x": object()}})
