@@ -96,8 +96,10 @@ class _Presence(msgspec.Struct):
 
 def _presence(value: _Presence, headers: Mapping[str, str]) -> PresenceBatch:
     # fetched_at is the server's clock (Date header), the base of the next `from` poll.
-    date = headers.get("Date")
-    fetched_at = parsedate_to_datetime(date) if date else datetime.now(timezone.utc)
+    try:
+        fetched_at = parsedate_to_datetime(headers["Date"])
+    except (KeyError, TypeError, ValueError):  # no Date (a proxy stripped it) or a broken one
+        fetched_at = datetime.now(timezone.utc)
     return PresenceBatch(users=value.users, full=value.full, fetched_at=fetched_at)
 
 

@@ -171,3 +171,11 @@ def test_a_value_json_cannot_carry_is_a_type_error_not_a_msgspec_one() -> None:
         build_request(ep.USERS_CREATE, body={"customFields": {"x": object()}})
     with pytest.raises(TypeError, match=r"GET users\.list"):
         build_request(ep.USERS_LIST, query={"query": {"x": object()}})
+
+
+def test_presence_without_a_usable_date_header_falls_back_to_the_local_clock() -> None:
+    body = b'{"users": [], "full": true, "success": true}'
+    before = datetime.now(timezone.utc)
+    for headers in ({}, {"Date": "not a date"}):
+        batch = parse_response(ep.USERS_PRESENCE, 200, headers, body)
+        assert batch.fetched_at >= before and batch.fetched_at.tzinfo is not None
