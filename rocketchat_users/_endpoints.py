@@ -33,9 +33,9 @@ from .models import (
 
 T = TypeVar("T")
 
-# How an answer is read: a JSON payload, the raw bytes of an image, the Location of a
-# redirect, or nothing at all beyond the success flag.
-Kind = Literal["json", "binary", "redirect", "none"]
+# How an answer is read: JSON (a row without `result` returns None once the success flag is
+# checked), the raw bytes of an image, or the Location of a redirect.
+Kind = Literal["json", "binary", "redirect"]
 Post = Callable[[Any, Mapping[str, str]], Any]
 
 
