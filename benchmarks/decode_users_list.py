@@ -57,23 +57,27 @@ def page(size: int = 100, seed: int = 1) -> bytes:
                        "success": True}, ensure_ascii=False).encode()
 
 
-def best(fn: Callable[[], object], rounds: int = 7, number: int = 200) -> float:
-    """Best per-call seconds over a few rounds (the least disturbed by a noisy machine)."""
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        times.append((time.perf_counter() - start) / number)
-    return min(times)
+def per_call(fn: Callable[[], object], number: int) -> float:
+    start = time.perf_counter()
+    for _ in range(number):
+        fn()
+    return (time.perf_counter() - start) / number
+
+
+def best(*fns: Callable[[], object], rounds: int = 15, number: int = 200) -> list[float]:
+    """Best per-call seconds of each function; rounds interleave the functions so that a
+    noisy neighbour on a shared machine disturbs them alike."""
+    times = [[per_call(fn, number) for fn in fns] for _ in range(rounds)]
+    return [min(column) for column in zip(*times, strict=True)]
 
 
 def main() -> None:
     body = page()
     sdk = parse_response(ep.USERS_LIST, 200, {}, body)
     assert len(sdk.users) == 100 and sdk.users[0].name is not None
-    sdk_time = best(lambda: parse_response(ep.USERS_LIST, 200, {}, body))
-    json_time = best(lambda: json.loads(body))
+    sdk_time, json_time = best(
+        lambda: parse_response(ep.USERS_LIST, 200, {}, body), lambda: json.loads(body)
+    )
     print(f"users.list page: 100 users, {len(body):,} bytes")
     print(f"  json.loads          {json_time * 1e6:8.1f} µs  (dicts and strings)")
     print(f"  rocketchat_users    {sdk_time * 1e6:8.1f} µs  (UsersPage of typed User)")
