@@ -64,7 +64,7 @@ class Writer:
                 u.last_login.isoformat() if u.last_login else "",
             ])
 
-    def close(self) -> None:
+    def flush(self) -> None:
         if self._csv is not None:
             self._text.flush()
         self._out.flush()
@@ -146,7 +146,7 @@ async def demo(users: int, seed: int, out: Path, creates: int) -> None:
             with out.open("wb") as f:
                 writer = Writer(f, "jsonl")
                 count = await export_users(rc, writer)
-                writer.close()
+                writer.flush()
                 mark = steps.done("export users.list", f"{count:,} users -> {out}", mark)
 
                 snapshot = await rc.users.presence()
@@ -161,7 +161,7 @@ async def demo(users: int, seed: int, out: Path, creates: int) -> None:
 
                 created, failed = await create_users(rc, creates)
                 writer.write(created)
-                writer.close()
+                writer.flush()
                 refused = f", {len(failed)} refused" if failed else ""
                 steps.done("create users", f"{len(created)} created{refused}, 8 at a time", mark)
     console.print(steps.table())
@@ -193,7 +193,7 @@ async def export_command(args: argparse.Namespace, out: IO[bytes]) -> None:
     async with Session(args.url, user_id=args.user_id, auth_token=args.token) as rc:
         writer = Writer(out, args.format)
         count = await export_users(rc, writer)
-        writer.close()
+        writer.flush()
     console.print(f"exported {count:,} users")
 
 
