@@ -205,19 +205,10 @@ def parse_response(
     endpoint: Endpoint[T], status: int, headers: Mapping[str, str], body: bytes
 ) -> T:
     """Turn one answer into what the public coroutine returns, or raise the right error."""
-    content_type = headers.get("Content-Type", "application/octet-stream").split(";")[0]
-    if endpoint.kind == "redirect":
-        # The server answers 307 to /avatar/<username>; the spec shows the image itself (§13).
-        if 300 <= status < 400 and headers.get("Location"):
-            return headers["Location"]  # type: ignore[return-value]
-        if 200 <= status < 300 and content_type.startswith("image/"):
-            return Avatar(content=body, content_type=content_type)  # type: ignore[return-value]
+    if endpoint.kind != "json":
+        return _image_or_redirect(endpoint, status, headers, body)  # type: ignore[return-value]
     if not 200 <= status < 300:
         raise classify(endpoint, status, headers, body)
-    if endpoint.kind == "binary":
-        return Avatar(content=body, content_type=content_type)  # type: ignore[return-value]
-    if endpoint.kind == "redirect":
-        raise decode_error(endpoint, status, body)  # neither a redirect nor an image
     if _says_failure(body):
         raise classify(endpoint, status, headers, body)
     if endpoint.decoder is None:
@@ -230,6 +221,23 @@ def parse_response(
     if endpoint.post is not None:
         value = endpoint.post(value, headers)
     return value  # type: ignore[no-any-return]
+
+
+def _image_or_redirect(
+    endpoint: Endpoint[Any], status: int, headers: Mapping[str, str], body: bytes
+) -> Avatar | str:
+    content_type = headers.get("Content-Type", "application/octet-stream").split(";")[0]
+    if endpoint.kind == "redirect":
+        # The server answers 307 to /avatar/<username>; the spec shows the image itself (§13).
+        if 300 <= status < 400 and headers.get("Location"):
+            return headers["Location"]
+        if 200 <= status < 300 and content_type.startswith("image/"):
+            return Avatar(content=body, content_type=content_type)
+    if not 200 <= status < 300:
+        raise classify(endpoint, status, headers, body)
+    if endpoint.kind == "binary":
+        return Avatar(content=body, content_type=content_type)
+    raise decode_error(endpoint, status, body)  # a 2xx that is neither a redirect nor an image
 
 
 def _says_failure(body: bytes) -> bool:
