@@ -19,20 +19,23 @@ Arguments (all keyword-only):
     error_rate       fraction of requests answered with a 502 HTML page or a dropped
                      connection (deterministic sequence from ``seed``).
     rate_limit       True: the REST limiter with the server's defaults (10 calls / 60 s per IP and
-                     route, admin/bot bypass, §6.1 special limits); ``(calls, seconds)``
-                     overrides the default rule.
+                     route, admin/bot bypass, §6.1 special limits), the default rule read from
+                     the live ``API_Enable_Rate_Limiter_Limit_Calls_Default`` /
+                     ``..._Time_Default`` settings on every request; ``(calls, seconds)``
+                     overrides the default rule (and then the settings are not consulted).
 
 The admin (``server.admin``: ``Admin(user_id, auth_token, password, username)``) has username
 ``admin`` — a name the server refuses for *new* users but a real first admin often has — and is
 created at start, so 2FA's grace period lets its token work at once. Its login is not
 2FA-challenged (no e-mail 2FA opt-in).
 
-Test hooks on :class:`Emulator`: ``outbox`` (sent mails: ``to``, ``subject``, ``kind`` —
-``2fa-code`` with ``code``, ``verification``/``reset-password`` with ``token``, ``welcome``,
-``password``, ``invitation``), ``password_of(username)``, ``enable_totp(user_id) -> secret``,
-``totp_code(user_id)``, ``set_connection_status(user_id, status)``, ``add_user(**fields)``,
-``get_user(id_or_username)``, ``login_token(user_id)``, ``request_log``, ``settings`` (live),
-``app`` (the aiohttp Application).
+Test hooks on :class:`Emulator`: ``outbox`` (sent mails, the newest 10,000: ``to``,
+``subject``, ``kind`` — ``2fa-code`` with ``code``, ``verification``/``reset-password`` with
+``token``, ``welcome``, ``password``, ``invitation``), ``password_of(username)``,
+``enable_totp(user_id) -> secret``, ``totp_code(user_id)``,
+``set_connection_status(user_id, status)``, ``add_user(**fields)``, ``get_user(id_or_username)``,
+``login_token(user_id)``, ``request_log``, ``settings`` (live), ``app`` (the aiohttp
+Application).
 
 Simplifications (see server-behavior.md for the real thing):
 - passwords and e-mail 2FA codes are kept as SHA-256 digests instead of bcrypt;
@@ -46,8 +49,15 @@ Simplifications (see server-behavior.md for the real thing):
   providers, message erasure, federation;
 - versions: validation errors follow the newest router (query: ``error-invalid-params``;
   body: ``... [invalid-params]``); ``users.sendConfirmationEmail`` needs auth (G8 snapshot);
-  ``users.createToken`` takes ``{userId, secret}`` (8.x); unknown targets of users.update /
-  setActiveStatus answer ``error-invalid-user``; users.listTeams of an unknown id is empty.
+  ``users.createToken`` takes ``{userId, secret}`` (8.x) and already applies the **8.7**
+  caller rule (a token for someone else needs ``user-generate-access-token``) although
+  ``/api/info`` says 8.5.0; unknown targets of users.update / setActiveStatus answer
+  ``error-invalid-user``; users.listTeams of an unknown id is empty;
+- bounded stores for long runs: the outbox and moderation reports keep the newest 10,000,
+  each user the newest 5 e-mail verification links and 5 pending e-mail 2FA codes;
+- users.update checks a ``data.active`` it cannot apply (no
+  ``edit-other-user-active-status``, last admin/owner) before changing anything, where the
+  server saves the other fields first and then fails.
 
 Standalone: ``asyncio.run(serve(port=3000, users=1000, seed=1))`` serves until cancelled and
 prints the admin's credentials (the CLI's ``rocketchat-users emulator`` calls it).

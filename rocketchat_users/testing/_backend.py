@@ -69,7 +69,11 @@ class Backend:
             return (1, 60.0)
         if route.rate == "set-status":
             return (5, 60.0)
-        return self.limiter.default
+        if self.limiter.default is not None:
+            return self.limiter.default  # an explicit Emulator(rate_limit=(calls, seconds))
+        # The live settings, read per request so that changing them takes effect at once.
+        return (int(self.settings["API_Enable_Rate_Limiter_Limit_Calls_Default"]),
+                float(self.settings["API_Enable_Rate_Limiter_Limit_Time_Default"]) / 1000)
 
 
 def parse_query(request: web.Request) -> dict[str, Any]:
@@ -86,7 +90,11 @@ def parse_query(request: web.Request) -> dict[str, Any]:
 
 
 async def parse_body(request: web.Request) -> dict[str, Any]:
-    """G8 body parsing (§1): JSON or form; any failure or non-object becomes ``{}``."""
+    """G8 body parsing (§1) by Content-Type: ``application/json`` → JSON,
+    ``application/x-www-form-urlencoded`` → a flat form; anything else (``text/plain``, no
+    header at all) is read as text, which is no object. Any failure, an empty body or a
+    non-object becomes ``{}``.
+    """
     if not request.can_read_body:
         return {}
     ctype = request.content_type
@@ -95,7 +103,7 @@ async def parse_body(request: web.Request) -> dict[str, Any]:
             form = await request.post()
             return {k: v for k, v in form.items() if isinstance(v, str)}
         raw = await request.read()
-        if not raw:
+        if not raw or ctype != "application/json":
             return {}
         value = decode(raw)
     except Exception:

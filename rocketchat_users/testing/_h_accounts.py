@@ -25,9 +25,10 @@ from ._settings import KNOWN_ROLES, PREFERENCE_KEYS
 from ._store import Store, User
 from ._twofactor import Challenge
 from ._views import document_view, me_view, register_view
-from ._wire import ApiError, failure, iso, meteor_error, now_iso, random_id, sha256_hex, utcnow
+from ._wire import ApiError, iso, meteor_error, now_iso, random_id, sha256_hex, utcnow
 
 _SAVE = "insertOrUpdateUser"
+VERIFICATION_TOKENS_KEPT = 5  # per user, the newest (services.email.verificationTokens)
 _STATUS = ("online", "away", "offline", "busy")
 
 
@@ -237,6 +238,8 @@ def _send_verification(ctx: Ctx, user: User, address: str) -> None:
     tokens = user.setdefault("services", {}).setdefault("email", {}).setdefault(
         "verificationTokens", [])
     tokens.append({"token": token, "address": address, "when": now_iso()})
+    # Bounded (a long-running emulator): only the newest few links stay valid.
+    del tokens[:-VERIFICATION_TOKENS_KEPT]
     ctx.backend.store.mail(address, "Verify your email", "verification", token=token)
 
 
@@ -287,9 +290,16 @@ async def update(ctx: Ctx) -> dict[str, Any]:
         _check_username(ctx, target, data["username"].strip())
     if isinstance(data.get("email"), str) and data["email"].strip():
         _check_email(ctx, target, data["email"].strip())
-    if "active" in data and bool(data["active"]) != bool(target.get("active")):
-        # May refuse (last admin / last owner) before anything else changes.
-        set_active(ctx, target, bool(data["active"]), bool(ctx.params.get("confirmRelinquish")))
+    if "active" in data:
+        # §8.3/§8.6: a given `active` is handed to the setUserActiveStatus method, which needs
+        # edit-other-user-active-status (even for oneself). It may refuse (permission, last
+        # admin, last owner); the emulator checks before anything else changes.
+        if not ctx.can("edit-other-user-active-status"):
+            raise meteor_error("error-not-allowed", "Not allowed",
+                               {"method": "setUserActiveStatus"})
+        if bool(data["active"]) != bool(target.get("active")):
+            set_active(ctx, target, bool(data["active"]),
+                       bool(ctx.params.get("confirmRelinquish")))
     # Validation passed: apply.
     if isinstance(data.get("username"), str) and data["username"].strip():
         _apply_username(ctx, target, data["username"].strip())
@@ -453,11 +463,13 @@ async def set_active_status(ctx: Ctx) -> dict[str, Any]:
 
 
 async def deactivate_idle(ctx: Ctx) -> dict[str, Any]:
-    days = ctx.params["daysIdle"]
-    if days < 0:
-        raise failure("must be >= 0 [invalid-params]", "invalid-params")
+    days = ctx.params["daysIdle"]  # a finite number >= 0 (schema)
     role = ctx.params.get("role") or "user"
-    cutoff = iso(utcnow() - timedelta(days=days))
+    try:
+        cutoff = iso(utcnow() - timedelta(days=days))
+    except OverflowError:
+        # A cutoff before year 1: nobody's last login is that old.
+        return {"count": 0}
     count = 0
     for user in list(ctx.backend.store.users.values()):
         if not user.get("active") or role not in (user.get("roles") or ()):
@@ -595,7 +607,7 @@ async def report_user(ctx: Ctx) -> dict[str, Any]:
     target = ctx.backend.store.by_id(ctx.params["userId"])
     if target is None:
         raise route_error("Invalid user id provided.")
-    ctx.backend.store.reports.append({
+    ctx.backend.store.add_report({
         "_id": random_id(), "reportedUser": target["_id"], "description":
         ctx.params["description"], "reportedBy": ctx.caller["_id"], "ts": now_iso()})
     return {}
@@ -678,7 +690,7 @@ ROUTES = [
                         required=("userId", "activeStatus"))),
     Route("users.deactivateIdle", ("POST",), deactivate_idle,
           permissions=("edit-other-user-active-status",),
-          schema=Schema({"daysIdle": "num", "role": "str"}, required=("daysIdle",))),
+          schema=Schema({"daysIdle": "num0", "role": "str"}, required=("daysIdle",))),
     Route("users.delete", ("POST",), delete, permissions=("delete-user",),
           schema=Schema({**_TARGET, "confirmRelinquish": "bool"})),
     Route("users.deleteOwnAccount", ("POST",), delete_own_account,

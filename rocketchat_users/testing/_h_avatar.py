@@ -34,21 +34,27 @@ _SET_JSON = Schema({"avatarUrl": "str", **_TARGET}, required=("avatarUrl",))
 
 
 async def _read_multipart(request: web.Request) -> tuple[dict[str, str], Avatar | None]:
+    """The form fields and the ``image`` file; a malformed body (no boundary, truncated
+    parts, ...) yields what was read so far, so the route answers "image param is required".
+    """
     fields: dict[str, str] = {}
     image: Avatar | None = None
-    reader = await request.multipart()
-    while True:
-        part = await reader.next()
-        if part is None:
-            break
-        if not isinstance(part, BodyPartReader):
-            continue
-        data = await part.read(decode=True)
-        if part.name == "image" and part.filename is not None:
-            ctype = part.headers.get("Content-Type", "application/octet-stream")
-            image = Avatar(bytes(data), ctype, formatdate(usegmt=True))
-        elif part.name:
-            fields[part.name] = data.decode("utf-8", "replace")
+    try:
+        reader = await request.multipart()
+        while True:
+            part = await reader.next()
+            if part is None:
+                break
+            if not isinstance(part, BodyPartReader):
+                continue
+            data = await part.read(decode=True)
+            if part.name == "image" and part.filename is not None:
+                ctype = part.headers.get("Content-Type", "application/octet-stream")
+                image = Avatar(bytes(data), ctype, formatdate(usegmt=True))
+            elif part.name:
+                fields[part.name] = data.decode("utf-8", "replace")
+    except Exception:  # aiohttp raises ValueError, InvalidHeader, AssertionError, ...
+        pass
     return fields, image
 
 
@@ -170,9 +176,14 @@ def _image(body: bytes, ctype: str, cache: int, last_modified: str,
     return resp
 
 
+def _is_digits(text: str) -> bool:
+    """ASCII digits only (``str.isdigit`` also accepts e.g. ``²``, which int() refuses)."""
+    return text.isascii() and text.isdigit()
+
+
 def _letters(text: str, request: web.Request, cache: int) -> web.Response:
     raw_size = request.query.get("size", "200")
-    size = min(max(int(raw_size), 16), 1024) if raw_size.isdigit() else 200
+    size = min(max(int(raw_size), 16), 1024) if _is_digits(raw_size) else 200
     fmt = request.query.get("format", "").lower()
     if fmt == "png":
         return _image(solid_png(color_for(text), size), "image/png", cache, _FALLBACK_DATE)
@@ -185,7 +196,10 @@ def avatar_handler(backend: Backend) -> Any:
     async def handle(request: web.Request) -> web.StreamResponse:
         settings = backend.settings
         subject = request.match_info.get("subject", "")
-        cache = int(request.query.get("cacheTime") or settings["Accounts_AvatarCacheTime"])
+        raw_cache = request.query.get("cacheTime") or ""
+        # §9: ?cacheTime= when it is a number, else the setting.
+        cache = int(raw_cache) if _is_digits(raw_cache) else int(
+            settings["Accounts_AvatarCacheTime"])
         if not subject:
             return web.Response(status=404)
         first = subject.split("/", 1)[0]

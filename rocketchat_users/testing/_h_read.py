@@ -21,7 +21,7 @@ from ._query import (
     strip_paths,
     validate_query,
 )
-from ._routing import Ctx, Route, Schema, route_error
+from ._routing import ArrayOf, Ctx, Route, Schema, route_error
 from ._rules import blocked_username_error, username_available, username_is_blocked
 from ._seed import ascii_slug
 from ._store import User
@@ -61,6 +61,10 @@ async def info(ctx: Ctx) -> dict[str, Any]:
                      if params["importId"] in (u.get("importIds") or ())), None)
     elif "email" in params:
         user = store.by_email(params["email"])
+    elif "freeSwitchExtension" in params:
+        # 8.5+ lookup key (§8.4): the user whose VoIP extension this is.
+        user = next((u for u in store.users.values()
+                     if u.get("freeSwitchExtension") == params["freeSwitchExtension"]), None)
     if user is None:
         raise route_error("User not found.")
     view = info_view(store, user, ctx.caller)
@@ -82,6 +86,7 @@ def _paging(ctx: Ctx) -> tuple[int, int | None]:
     upper = int(settings["API_Upper_Count_Limit"])
     upper = upper if upper > 0 else 100
     default = default if default > 0 else 50
+    # parseInt semantics: the schema admits any finite number, its integer part is used.
     offset = int(ctx.params.get("offset") or 0)
     raw = ctx.params.get("count")
     if raw is None:
@@ -117,14 +122,17 @@ def _sort_spec(sort: dict[str, int] | None) -> tuple[tuple[str, int], ...]:
     return tuple(spec)
 
 
-def _page(ctx: Ctx, users: list[User], fields: Iterable[str]) -> dict[str, Any]:
+def _page(ctx: Ctx, users: list[User], fields: Iterable[str], *,
+          name_insensitive: bool = False) -> dict[str, Any]:
+    """One page; only users.list's aggregation adds ``nameInsensitive`` (§5.4)."""
     offset, count = _paging(ctx)
     chunk = users[offset:] if count is None else users[offset:offset + count]
     fields = tuple(fields)
     items = []
     for user in chunk:
         item = project(user, fields)
-        item["nameInsensitive"] = (user.get("name") or "").lower()
+        if name_insensitive:
+            item["nameInsensitive"] = (user.get("name") or "").lower()
         items.append(item)
     return {"users": items, "count": len(items), "offset": offset, "total": len(users)}
 
@@ -151,9 +159,9 @@ async def users_list(ctx: Ctx) -> dict[str, Any]:
             projection.append(key)
     caller_query: dict[str, Any] = {}
     if query:
-        caller_query = strip_paths(clean_query(query), hidden - {"customFields"})
-        caller_query = {k: v for k, v in caller_query.items()
-                        if not _is_hidden(k, hidden, customs)}
+        # §5.3: forbidden attributes (private custom fields included) go at every depth.
+        caller_query = strip_paths(clean_query(query),
+                                   lambda path: _is_hidden(path, hidden, customs))
         validate_query(caller_query, [*projection, "_id", "emails.address.*", "username.*",
                                       "name.*", "type.*", "customFields.*"])
     email = ctx.params.get("email")
@@ -171,15 +179,12 @@ async def users_list(ctx: Ctx) -> dict[str, Any]:
                                             for m in u.get("emails") or ()))]
         return sort_users(picked, spec)
 
-    return _page(ctx, store.sorted_users(cache_key, build), projection)
+    return _page(ctx, store.sorted_users(cache_key, build), projection, name_insensitive=True)
 
 
 async def list_by_status(ctx: Ctx) -> dict[str, Any]:
     _list_permission(ctx)
     store, params = ctx.backend.store, ctx.params
-    for reason in params.get("inactiveReason") or ():
-        if reason not in ("deactivated", "pending_approval", "idle_too_long"):
-            raise route_error("must be equal to one of the allowed values [invalid-params]")
     sort = parse_sort(params.get("sort"))
     is_privileged = privileged(store, ctx.caller)
     hidden = hidden_for(store, ctx.caller)
@@ -259,10 +264,24 @@ async def autocomplete(ctx: Ctx) -> dict[str, Any]:
         raise route_error("The 'selector' param must be a valid JSON object") from None
     if not isinstance(selector, dict):
         raise route_error("The 'selector' param must be a valid JSON object")
-    term = selector.get("term") or ""
-    exceptions = set(selector.get("exceptions") or ())
-    conditions = selector.get("conditions") or {}
-    rx = re.compile(re.escape(str(term)), re.IGNORECASE)
+    term = selector.get("term")
+    if term is None:
+        term = ""
+    if not isinstance(term, str):
+        raise route_error("The 'selector.term' param must be a string")
+    raw_exceptions = selector.get("exceptions")
+    if raw_exceptions is None:
+        raw_exceptions = []
+    if not isinstance(raw_exceptions, list) or not all(isinstance(e, str)
+                                                       for e in raw_exceptions):
+        raise route_error("The 'selector.exceptions' param must be an array of usernames")
+    exceptions = set(raw_exceptions)
+    conditions = selector.get("conditions")
+    if conditions is None:
+        conditions = {}
+    if not isinstance(conditions, dict):
+        raise route_error("Invalid selector conditions")
+    rx = re.compile(re.escape(term), re.IGNORECASE)
     search = [f.strip() for f in str(ctx.backend.settings["Accounts_SearchFields"]).split(",")
               if f.strip()]
     found = []
@@ -402,18 +421,22 @@ async def presence(ctx: Ctx) -> dict[str, Any]:
                       if u.get("username") and u.get("status") in _ONLINE], "full": True}
 
 
-_LIST = Schema({"fields": "str", "query": "str", "count": "int", "offset": "int", "sort": "str",
+# count/offset are numbers (``1.5`` passes; the handler applies parseInt, §5.1).
+_LIST = Schema({"fields": "str", "query": "str", "count": "num", "offset": "num", "sort": "str",
                 "email": "str1"})
 # listByStatus keeps the legacy ``coerceTypes: true``: a lone ``roles=x`` is not an array.
 _BY_STATUS = Schema({"status": ("active", "deactivated"), "hasLoggedIn": "bool", "type": "str",
-                     "roles": "arr_str", "searchTerm": "str", "inactiveReason": "arr_str",
-                     "count": "int", "offset": "int", "sort": "str"})
+                     "roles": "arr_str", "searchTerm": "str",
+                     "inactiveReason": ArrayOf(("deactivated", "pending_approval",
+                                                "idle_too_long")),
+                     "count": "num", "offset": "num", "sort": "str"})
 
 ROUTES = [
     Route("users.info", ("GET",), info,
           schema=Schema({"userId": "str", "username": "str", "importId": "str", "email": "str",
-                         "includeUserRooms": "str"},
-                        exclusive=("userId", "username", "importId", "email"),
+                         "freeSwitchExtension": "str", "includeUserRooms": "str"},
+                        exclusive=("userId", "username", "importId", "email",
+                                   "freeSwitchExtension"),
                         exclusive_required=True)),
     Route("users.list", ("GET",), users_list, permissions=("view-d-room",), schema=_LIST),
     Route("users.listByStatus", ("GET",), list_by_status, permissions=("view-d-room",),

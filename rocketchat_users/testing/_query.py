@@ -6,7 +6,7 @@ Rules from server-behavior.md §5.2-§5.4 (``parseJsonQuery``, ``cleanQuery``, `
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ._wire import decode, meteor_error
@@ -24,33 +24,47 @@ def _parse_json(raw: str) -> Any:
         return None
 
 
+def _json_number(value: Any, allowed: tuple[int, ...]) -> int | None:
+    """A JSON number equal to one of ``allowed`` (JS: ``1.0 === 1``), booleans excluded."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return int(value) if value in allowed else None
+
+
 def parse_sort(raw: str | None) -> dict[str, int] | None:
-    """§5.2: a JSON object whose values are exactly the numbers 1 or -1."""
+    """§5.2: a JSON object whose values are exactly the numbers 1 or -1 (``1.0`` is 1)."""
     if raw is None:
         return None
     value = _parse_json(raw)
-    ok = isinstance(value, dict) and all(
-        type(v) is int and v in (1, -1) for v in value.values()
-    )
-    if not ok:
+    out: dict[str, int] = {}
+    if isinstance(value, dict):
+        for key, direction in value.items():
+            number = _json_number(direction, (1, -1))
+            if number is None:
+                break
+            out[key] = number
+    if not isinstance(value, dict) or len(out) != len(value):
         raise meteor_error("error-invalid-sort", f'Invalid sort parameter provided: "{raw}"',
                            _PARSE_DETAILS)
-    assert isinstance(value, dict)
-    return value
+    return out
 
 
 def parse_fields(raw: str | None) -> dict[str, int] | None:
+    """§5.2: a JSON object whose values are the numbers 0 or 1 (``1.0`` is 1)."""
     if raw is None:
         return None
     value = _parse_json(raw)
-    ok = isinstance(value, dict) and all(
-        type(v) is int and v in (0, 1) for v in value.values()
-    )
-    if not ok:
+    out: dict[str, int] = {}
+    if isinstance(value, dict):
+        for key, flag in value.items():
+            number = _json_number(flag, (0, 1))
+            if number is None:
+                break
+            out[key] = number
+    if not isinstance(value, dict) or len(out) != len(value):
         raise meteor_error("error-invalid-fields", f'Invalid fields parameter provided: "{raw}"',
                            _PARSE_DETAILS)
-    assert isinstance(value, dict)
-    return value
+    return out
 
 
 def parse_query(raw: str | None) -> dict[str, Any] | None:
@@ -77,23 +91,20 @@ def clean_query(query: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def strip_paths(query: dict[str, Any], forbidden: frozenset[str]) -> dict[str, Any]:
-    """§5.3: forbidden attributes vanish silently from a caller's query (top level and $or)."""
+def strip_paths(query: dict[str, Any], forbidden: Callable[[str], bool]) -> dict[str, Any]:
+    """§5.3: forbidden attributes vanish silently from a caller's query, at every depth.
+
+    ``forbidden(path)`` decides per attribute path; ``$or``/``$and`` branches (lists of
+    objects, nested to any depth) are stripped the same way as the top level.
+    """
     out: dict[str, Any] = {}
     for key, value in query.items():
-        if _is_forbidden(key, forbidden):
+        if not key.startswith("$") and forbidden(key):
             continue
         if key in ("$or", "$and") and isinstance(value, list):
             value = [strip_paths(v, forbidden) if isinstance(v, dict) else v for v in value]
         out[key] = value
     return out
-
-
-def _is_forbidden(path: str, forbidden: frozenset[str]) -> bool:
-    if path in forbidden:
-        return True
-    head = path.split(".", 1)[0]
-    return head in forbidden
 
 
 def validate_query(query: Mapping[str, Any], allowed: Iterable[str]) -> None:

@@ -17,7 +17,9 @@ class _Window:
 
 @dataclass
 class RateLimiter:
-    default: tuple[int, float]  # (calls, seconds)
+    # (calls, seconds) given explicitly; None = the API_Enable_Rate_Limiter_* settings, read
+    # per request (Backend.rate_rule).
+    default: tuple[int, float] | None
     _windows: dict[tuple[str, str], _Window] = field(default_factory=dict)
 
     def hit(self, ip: str, route: str, rule: tuple[int, float]) -> dict[str, str]:

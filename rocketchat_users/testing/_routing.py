@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -15,15 +16,23 @@ if TYPE_CHECKING:
     from ._backend import Backend
     from ._store import User
 
-TypeSpec = Union[str, tuple[str, ...], "Schema"]
+TypeSpec = Union[str, tuple[str, ...], "Schema", "ArrayOf"]
+
+
+@dataclass(frozen=True)
+class ArrayOf:
+    """An array whose items each match ``items`` (AJV ``items``; errors name ``/key/<i>``)."""
+
+    items: TypeSpec
 
 
 @dataclass(frozen=True)
 class Schema:
     """A JSON-schema-like object description with ``additionalProperties: false``.
 
-    Type names: ``str`` (``str1`` = minLength 1), ``bool``, ``num``, ``int``, ``obj``, ``arr``,
-    ``arr_str``, ``str_or_arr``, ``any``; a tuple is an enum of strings; a Schema nests.
+    Type names: ``str`` (``str1`` = minLength 1), ``bool``, ``num`` (``num0`` = minimum 0),
+    ``int``, ``obj``, ``arr``, ``arr_str``, ``str_or_arr``, ``any``; a tuple is an enum of
+    strings; a Schema nests; :class:`ArrayOf` is an array of one item type.
     """
 
     props: Mapping[str, TypeSpec]
@@ -126,6 +135,10 @@ def _coerce(value: Any, spec: TypeSpec, coerce: bool, path: str) -> Any:
         if not isinstance(value, dict):
             raise _Invalid(f"{path} must be object".strip())
         return _validate(value, spec, coerce, path)
+    if isinstance(spec, ArrayOf):
+        if not isinstance(value, list):
+            raise _Invalid(f"{path} must be array".strip())
+        return [_coerce(item, spec.items, coerce, f"{path}/{i}") for i, item in enumerate(value)]
     if isinstance(spec, tuple):
         if value not in spec:
             raise _Invalid(f"{path} must be equal to one of the allowed values".strip())
@@ -146,14 +159,18 @@ def _coerce(value: Any, spec: TypeSpec, coerce: bool, path: str) -> Any:
         if not isinstance(value, bool):
             raise _Invalid(f"{path} must be boolean".strip())
         return value
-    if spec in ("num", "int"):
+    if spec in ("num", "num0", "int"):
         if coerce and isinstance(value, str) and _NUMBER.match(value):
             number = float(value)
             value = int(number) if number.is_integer() else number
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+                isinstance(value, float) and not math.isfinite(value)):
+            # AJV's strict numbers: Infinity/NaN (e.g. a coerced "1e400") are not numbers.
             raise _Invalid(f"{path} must be {'integer' if spec == 'int' else 'number'}".strip())
         if spec == "int" and not float(value).is_integer():
             raise _Invalid(f"{path} must be integer".strip())
+        if spec == "num0" and value < 0:
+            raise _Invalid(f"{path} must be >= 0".strip())
         return value
     if spec == "obj":
         if not isinstance(value, dict):

@@ -62,12 +62,9 @@ class Emulator:
         result = seed_store(self._store, users, seed)
         limiter: RateLimiter | None = None
         if rate_limit is not False:
-            if isinstance(rate_limit, tuple):
-                default = (int(rate_limit[0]), float(rate_limit[1]))
-            else:
-                default = (int(live["API_Enable_Rate_Limiter_Limit_Calls_Default"]),
-                           float(live["API_Enable_Rate_Limiter_Limit_Time_Default"]) / 1000)
-            limiter = RateLimiter(default)
+            # True: the default rule follows the live settings (read per request).
+            limiter = RateLimiter((int(rate_limit[0]), float(rate_limit[1]))
+                                  if isinstance(rate_limit, tuple) else None)
         self._backend = Backend(
             store=self._store,
             twofactor=TwoFactor(self._store),
@@ -155,7 +152,8 @@ class Emulator:
 
     @property
     def outbox(self) -> list[dict[str, Any]]:
-        """Sent mails: dicts with ``to``, ``subject``, ``kind`` and ``code``/``token``/…"""
+        """Sent mails (the newest 10,000): dicts with ``to``, ``subject``, ``kind`` and
+        ``code``/``token``/…"""
         return self._store.outbox
 
     @property

@@ -16,6 +16,8 @@ from ._settings import PERMISSIONS
 from ._wire import hash_token, now_iso, random_id, sha256_hex
 
 User = dict[str, Any]
+OUTBOX_LIMIT = 10_000  # mails kept in Store.outbox (the newest)
+REPORTS_LIMIT = 10_000  # moderation reports kept (the newest)
 SortSpec = tuple[tuple[str, int], ...]
 
 
@@ -192,5 +194,15 @@ class Store:
 
     def mail(self, to: str, subject: str, kind: str, **extra: Any) -> dict[str, Any]:
         message = {"to": to, "subject": subject, "kind": kind, "date": now_iso(), **extra}
-        self.outbox.append(message)
+        _append_capped(self.outbox, message, OUTBOX_LIMIT)
         return message
+
+    def add_report(self, report: dict[str, Any]) -> None:
+        _append_capped(self.reports, report, REPORTS_LIMIT)
+
+
+def _append_capped(items: list[dict[str, Any]], item: dict[str, Any], limit: int) -> None:
+    """Append, then drop the oldest beyond ``limit`` (the list object itself stays the same)."""
+    items.append(item)
+    if len(items) > limit:
+        del items[: len(items) - limit]

@@ -34,6 +34,9 @@ def new_totp_secret() -> str:
     return base64.b32encode(secrets.token_bytes(20)).decode().rstrip("=")
 
 
+EMAIL_CODES_KEPT = 5  # pending e-mail codes kept per user (the newest)
+
+
 @dataclass(frozen=True)
 class Challenge:
     """How a check is configured (route options of §4.1 and the in-method variants)."""
@@ -100,11 +103,13 @@ class TwoFactor:
             data = self._process_invalid(user, chosen)
             raise self._error("totp-required", "TOTP Required", chosen, data, available, login)
         ok, too_many = self._verify(user, chosen, code)
-        if too_many:
-            raise self._error("totp-max-attempts", "TOTP Maximun Failed Attempts Reached",
-                              chosen, {}, available, login)
         if not ok:
+            # §4.4: max-attempts has the same details as totp-invalid (processInvalidCode runs
+            # first, so an e-mail code may be (re)sent either way).
             data = self._process_invalid(user, chosen)
+            if too_many:
+                raise self._error("totp-max-attempts", "TOTP Maximun Failed Attempts Reached",
+                                  chosen, data, available, login)
             raise self._error("totp-invalid", "TOTP Invalid", chosen, data, available, login)
         if token is not None:
             remember = float(self.settings["Accounts_TwoFactorAuthentication_RememberFor"])
@@ -139,7 +144,12 @@ class TwoFactor:
         delta = int(self.settings["Accounts_TwoFactorAuthentication_MaxDelta"])
         counter = int(time.time()) // 30
         code = code.strip()
-        if any(hmac.compare_digest(totp_at(secret, counter + d), code)
+        if not code.isascii():
+            # TOTP and backup codes are ASCII; anything else is simply a wrong code (and
+            # hmac.compare_digest refuses non-ASCII str).
+            return False
+        given = code.encode()
+        if any(hmac.compare_digest(totp_at(secret, counter + d).encode(), given)
                for d in range(-delta, delta + 1)):
             return True
         backups: list[str] = totp.get("hashedBackup") or []
@@ -194,9 +204,11 @@ class TwoFactor:
         code = f"{secrets.randbelow(1_000_000):06d}"
         expiry = float(self.settings["Accounts_TwoFactorAuthentication_By_Email_Code_Expiration"])
         services = user.setdefault("services", {})
-        codes = list(services.get("emailCode") or [])
+        now = now_iso()
+        codes = [c for c in services.get("emailCode") or [] if c.get("expire", "") > now]
         codes.append({"code": sha256_hex(code), "expire": iso_in(expiry)})
-        services["emailCode"] = codes
+        # Bounded: newer servers even keep a single pending code ($set); we keep a few.
+        services["emailCode"] = codes[-EMAIL_CODES_KEPT:]
         for mail in user.get("emails") or ():
             if mail.get("verified"):
                 self.store.mail(mail["address"], "Your two-factor authentication code",

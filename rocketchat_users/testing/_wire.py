@@ -55,7 +55,10 @@ def iso_in(seconds: float) -> str:
 
 
 def parse_iso(value: object) -> datetime | None:
-    """Lenient ISO-8601 parse (JS ``new Date(str)`` accepts ``Z``); naive means UTC."""
+    """Lenient ISO-8601 parse (JS ``new Date(str)`` accepts ``Z``); naive means UTC.
+
+    Returns an aware UTC datetime, or None for anything unparseable or out of range.
+    """
     if not isinstance(value, str) or not value:
         return None
     text = value.strip()
@@ -63,11 +66,13 @@ def parse_iso(value: object) -> datetime | None:
         text = text[:-1] + "+00:00"
     try:
         dt = datetime.fromisoformat(text)
-    except ValueError:
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=timezone.utc)
+        # Normalise to UTC; an offset pushing the instant past year 9999 (or before year 1)
+        # overflows Python's datetime, and such a date is treated as unparseable.
+        return dt.astimezone(timezone.utc)
+    except (ValueError, OverflowError):
         return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt
 
 
 def hash_token(token: str) -> str:
