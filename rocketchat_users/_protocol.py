@@ -7,6 +7,7 @@ answers and no socket.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import time
 from collections.abc import Mapping
@@ -52,6 +53,11 @@ _PERMISSION_TYPES = frozenset(
 )
 _USER_NOT_FOUND_TYPES = frozenset({"error-invalid-user", "error-user-not-found"})
 _SECRET_PARAM = re.compile(r"(rc_token=)[^&#\s]*")
+# Values of these keys are secrets wherever a body is quoted (an excerpt may cut one short).
+_SECRET_FIELD = re.compile(
+    r'("(?:authToken|token|password|pass|currentPassword|newPassword|secret|code|bcrypt|'
+    r'hashedToken|loginToken)"\s*:\s*)"[^"]*"?'
+)
 
 
 @dataclass(frozen=True)
@@ -95,12 +101,14 @@ class ErrorBody(msgspec.Struct):
 
 
 _error_decoder = msgspec.json.Decoder(ErrorBody)
+# msgspec raises UnicodeDecodeError (not a DecodeError) for invalid UTF-8 inside strings.
+_DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError)
 _encoder = msgspec.json.Encoder()
 
 
 def redact(text: str) -> str:
-    """Hide ``rc_token`` values wherever a URL is shown."""
-    return _SECRET_PARAM.sub(r"\1***", text)
+    """Hide ``rc_token`` in URLs and token/password values in quoted bodies."""
+    return _SECRET_FIELD.sub(r'\1"***"', _SECRET_PARAM.sub(r"\1***", text))
 
 
 def sha256_hex(secret: str) -> str:
@@ -215,7 +223,7 @@ def parse_response(
         return None  # type: ignore[return-value]
     try:
         decoded = endpoint.decoder.decode(body)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+    except _DECODE_ERRORS as exc:
         raise decode_error(endpoint, status, body, exc) from exc
     value = decoded if endpoint.key is None else getattr(decoded, endpoint.key)
     if endpoint.post is not None:
@@ -258,7 +266,7 @@ def _says_failure(body: bytes) -> bool:
 def _top_level_failure(body: bytes) -> bool:
     try:
         return _error_decoder.decode(body).success is False
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except _DECODE_ERRORS:
         return False
 
 
@@ -291,7 +299,7 @@ def classify(
     parsed: ErrorBody | None
     try:
         parsed = _error_decoder.decode(body) if body.strip() else None
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+    except _DECODE_ERRORS as exc:
         if status >= 500:
             parsed = None  # an HTML 502 page from a proxy is still a server error
         elif status in (404, 429):
@@ -359,7 +367,7 @@ def rate_limit_facts(headers: Mapping[str, str], now: float | None = None) -> di
         reset_ms = float(reset) if reset is not None else None
     except ValueError:
         reset_ms = None
-    if reset_ms is not None:
+    if reset_ms is not None and math.isfinite(reset_ms) and 0 <= reset_ms < 2**53:
         facts["reset_at"] = datetime.fromtimestamp(reset_ms / 1000, timezone.utc)
         current = time.time() if now is None else now
         facts["retry_after"] = max(0.0, reset_ms / 1000 - current)

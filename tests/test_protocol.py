@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import random
 from datetime import datetime, timezone
 
 import pytest
@@ -179,3 +180,49 @@ def test_presence_without_a_usable_date_header_falls_back_to_the_local_clock() -
     for headers in ({}, {"Date": "not a date"}):
         batch = parse_response(ep.USERS_PRESENCE, 200, headers, body)
         assert batch.fetched_at >= before and batch.fetched_at.tzinfo is not None
+
+
+def _mangled_answers() -> list[bytes]:
+    """Truncations and corruptions of real answers, plus odd bodies, deterministic."""
+    rng = random.Random(20261128)
+    seeds = [b'{"user":{"_id":"u","emails":[{"address":"a@b","verified":true}]},"success":true}',
+             b'{"users":[{"_id":"a"}],"count":1,"offset":0,"total":1,"success":true}',
+             b'{"success":false,"error":"x [e]","errorType":"e","details":{"method":"m"}}',
+             b'{"data":{"userId":"u","authToken":"t"},"status":"success","success":true}',
+             b'{"users":[],"full":true,"success":true}']
+    out = [b"", b"null", b"[]", b'"text"', b"{", b"\xff\xfe", b"<html>502</html>", b"1e999"]
+    for seed in seeds:
+        for _ in range(40):
+            cut = rng.randrange(len(seed))
+            out.append(seed[:cut])
+            flipped = bytearray(seed)
+            flipped[rng.randrange(len(seed))] = rng.randrange(256)
+            out.append(bytes(flipped))
+    return out
+
+
+def test_no_answer_makes_anything_but_a_typed_error_escape() -> None:
+    # DESIGN §1: msgspec exceptions never escape unwrapped, whatever the server sends.
+    statuses = (200, 307, 400, 401, 403, 404, 429, 500, 502)
+    headers = {"Location": "https://x/avatar/a", "X-RateLimit-Reset": "nan",
+               "Content-Type": "application/json", "Date": "garbage"}
+    answers = _mangled_answers()
+    for row in ep.ENDPOINTS:
+        for status in statuses:
+            for body in answers:
+                try:
+                    parse_response(row, status, headers, body)
+                except errors.RocketChatError:
+                    pass
+
+
+@pytest.mark.parametrize("body", [
+    b'{"token":"SECRET-VALUE-1","tokenExpires":"bad","success":true}',
+    b'{"data":{"userId":5,"authToken":"SECRET-VALUE-1"},"status":"success"}',
+    b'{"data":{"userId":"u","authToken":"SECRET-VALUE-1' + b"x" * 300,
+])
+def test_decode_errors_never_quote_a_token(body: bytes) -> None:
+    row = ep.USERS_LOGOUT_OTHER_CLIENTS if body.startswith(b'{"token"') else ep.LOGIN
+    with pytest.raises(errors.ResponseDecodeError) as caught:
+        parse_response(row, 200, {}, body)
+    assert "SECRET-VALUE" not in str(caught.value) + caught.value.excerpt
