@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 import random
 from datetime import datetime, timezone
+from typing import Any
 
 import pytest
 
@@ -222,7 +223,9 @@ def test_no_answer_makes_anything_but_a_typed_error_escape() -> None:
     b'{"data":{"userId":"u","authToken":"SECRET-VALUE-1' + b"x" * 300,
 ])
 def test_decode_errors_never_quote_a_token(body: bytes) -> None:
-    row = ep.USERS_LOGOUT_OTHER_CLIENTS if body.startswith(b'{"token"') else ep.LOGIN
+    row: ep.Endpoint[Any] = (
+        ep.USERS_LOGOUT_OTHER_CLIENTS if body.startswith(b'{"token"') else ep.LOGIN
+    )
     with pytest.raises(errors.ResponseDecodeError) as caught:
         parse_response(row, 200, {}, body)
     assert "SECRET-VALUE" not in str(caught.value) + caught.value.excerpt
