@@ -6,6 +6,7 @@
         alice = await rc.users.info(username="alice")
 """
 
+from . import sync  # rcu.sync.plan / rcu.sync.apply
 from ._session import RetryPolicy, Session, TwoFactorCallback
 from .bulk import BulkReport, bulk
 from .errors import (
@@ -98,4 +99,5 @@ __all__ = [
     "UsersPage",
     "__version__",
     "bulk",
+    "sync",
 ]

@@ -1,4 +1,5 @@
-"""``rocketchat-users``: the demo, the standalone emulator, and export against a real server.
+"""``rocketchat-users``: the demo, the standalone emulator, and export or sync against a real
+server.
 
 Only this module imports rich, so that ``import rocketchat_users`` stays light. It uses the
 public API alone.
@@ -9,10 +10,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import io
+import json
 import os
-import re
 import secrets
-import string
 import sys
 import time
 from collections.abc import Sequence
@@ -24,15 +25,21 @@ from typing import IO
 
 import msgspec
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from . import RocketChatError, Session, User, __version__, bulk
+from . import RocketChatError, Session, User, __version__, bulk, sync
+from .sync import strong_password
 
 PAGE = 100  # the server's default API_Upper_Count_Limit
 PAGES_IN_FLIGHT = 4
 CSV_COLUMNS = ("id", "username", "name", "email", "active", "roles", "status", "type",
                "created_at", "last_login")
+
+# Columns of export's CSV that sync cannot manage: skipped, so an export can be edited and synced.
+EXPORT_ONLY = frozenset({"id", "status", "type", "created_at", "last_login"})
+SHOWN = 5  # entries per kind in sync's tables
 
 console = Console(stderr=True)
 
@@ -120,18 +127,6 @@ class Steps:
         return table
 
 
-def strong_password() -> str:
-    """A password that meets the server's default policy (§11: ≥14 chars, upper, lower, digit,
-    symbol, no character three times in a row)."""
-    alphabet = string.ascii_letters + string.digits + "!#%+-_"
-    while True:
-        candidate = "".join(secrets.choice(alphabet) for _ in range(20))
-        if (any(c.isupper() for c in candidate) and any(c.islower() for c in candidate)
-                and any(c.isdigit() for c in candidate) and any(not c.isalnum() for c in candidate)
-                and not re.search(r"(.)\1\1", candidate)):
-            return candidate
-
-
 async def demo(users: int, seed: int, out: Path, creates: int) -> None:
     from .testing import Emulator
 
@@ -184,6 +179,88 @@ async def create_users(
     created = [user for _, user in report.succeeded]
     # Only the username: the items hold passwords.
     return created, [(str(item["username"]), exc) for item, exc in report.failed]
+
+
+# ---- sync ------------------------------------------------------------------------------------
+
+
+def read_desired(path: Path) -> list[dict[str, object]]:
+    """The records of a .json array, a .jsonl file or a .csv with a header row."""
+    suffix, text = path.suffix.lower(), path.read_text(encoding="utf-8")
+    if suffix in (".json", ".jsonl"):
+        records = (json.loads(text) if suffix == ".json" else
+                   [json.loads(line) for line in text.splitlines() if line.strip()])
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            raise ValueError(f"{path}: expected JSON objects (in an array for .json)")
+        return records
+    if suffix == ".csv":
+        rows = csv.DictReader(io.StringIO(text, newline=""))
+        return [_csv_record(path, rows.line_num, row) for row in rows]
+    raise ValueError(f"{path}: expected a .json, .jsonl or .csv file")
+
+
+def _csv_record(path: Path, line: int, row: dict[str | None, str | None]) -> dict[str, object]:
+    record: dict[str, object] = {}
+    for column, cell in row.items():
+        if column is None:
+            raise ValueError(f"{path}:{line}: more cells than columns")
+        if column in EXPORT_ONLY or cell is None or not cell.strip():
+            continue  # an empty cell leaves the field as the server has it
+        if column == "roles":
+            record[column] = [role.strip() for role in cell.split(";") if role.strip()]
+        elif column == "active":
+            if cell.strip().lower() not in ("true", "false"):
+                raise ValueError(f"{path}:{line}: active must be true or false, not {cell!r}")
+            record[column] = cell.strip().lower() == "true"
+        else:
+            record[column] = cell
+    return record
+
+
+def _changes_table(title: str, kinds: dict[str, list[sync.Change]]) -> Table:
+    """Counts and the first few usernames (or ids) per kind: never a record's other fields."""
+    table = Table(title=title)
+    table.add_column("kind")
+    table.add_column("count", justify="right")
+    table.add_column("first ones")
+    for kind, changes in kinds.items():
+        names = [escape(c.username or c.user_id or "(new)") for c in changes[:SHOWN]]
+        more = ", …" if len(changes) > SHOWN else ""
+        table.add_row(kind, f"{len(changes):,}", ", ".join(names) + more)
+    return table
+
+
+def _verb(change: sync.Change) -> str:
+    if change.user_id is None:
+        return "create"
+    active = change.data.active
+    return "update" if isinstance(active, msgspec.UnsetType) else \
+        "reactivate" if active else "deactivate"
+
+
+async def sync_command(args: argparse.Namespace) -> int:
+    desired = read_desired(args.file)
+    async with Session(args.url, user_id=args.user_id, auth_token=args.token) as rc:
+        try:
+            plan = await sync.plan(rc, desired, key=args.key,
+                                   deactivate_missing=args.deactivate_missing)
+        except TypeError as exc:  # a bad record is a bad file: one clean line, like ValueError
+            raise ValueError(str(exc)) from exc
+        if args.dry_run:
+            Console().print(_changes_table("sync plan (dry run: nothing changed)", {
+                "create": plan.creates, "update": plan.updates,
+                "reactivate": plan.reactivations, "deactivate": plan.deactivations,
+                "unchanged": plan.unchanged}))
+            return 0
+        report = await sync.apply(rc, plan)
+    Console().print(_changes_table("sync", {
+        "created": report.created, "updated": report.updated, "reactivated": report.reactivated,
+        "deactivated": report.deactivated, "unchanged": report.unchanged,
+        "failed": [change for change, _ in report.failed]}))
+    for change, error in report.failed:
+        who = escape(str(change.username or change.user_id))
+        console.print(f"[red]failed[/red] to {_verb(change)} {who}: {escape(str(error))}")
+    return 1 if report.failed else 0
 
 
 # ---- commands --------------------------------------------------------------------------------
@@ -252,6 +329,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
     p.add_argument("--out", default="users.jsonl", help="file, or - for stdout")
 
+    p = commands.add_parser("sync", help="make a server's users match a file")
+    _server_options(p)
+    p.add_argument("file", type=Path, help=".json (array of objects), .jsonl or .csv")
+    p.add_argument("--key", choices=("username", "email"), default="username",
+                   help="the field that matches a record to a user")
+    p.add_argument("--deactivate-missing", action="store_true",
+                   help="deactivate users not in FILE (never the caller, bots or apps)")
+    p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+
     p = commands.add_parser("user", help="print one user as JSON")
     _server_options(p)
     p.add_argument("username")
@@ -261,7 +347,9 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def _run(args: argparse.Namespace) -> None:
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "sync":
+        return asyncio.run(sync_command(args))
     if args.command == "demo":
         asyncio.run(demo(args.users, args.seed, args.out, args.create))
     elif args.command == "emulator":
@@ -276,18 +364,19 @@ def _run(args: argparse.Namespace) -> None:
         asyncio.run(user_command(args))
     else:
         asyncio.run(presence_command(args))
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        _run(args)
+        code = _run(args)
     except KeyboardInterrupt:
         return 130
     except (RocketChatError, ValueError, OSError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         return 1
-    return 0
+    return code
 
 
 if __name__ == "__main__":

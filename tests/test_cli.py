@@ -102,7 +102,7 @@ async def test_emulator_command_serves_the_api_until_stopped() -> None:
 
 
 def test_generated_passwords_meet_the_default_policy() -> None:
-    from rocketchat_users.cli import strong_password
+    from rocketchat_users.sync import strong_password
 
     for _ in range(2000):
         password = strong_password()
