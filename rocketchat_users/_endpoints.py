@@ -100,6 +100,8 @@ def _presence(value: _Presence, headers: Mapping[str, str]) -> PresenceBatch:
         fetched_at = parsedate_to_datetime(headers["Date"])
     except (KeyError, TypeError, ValueError):  # no Date (a proxy stripped it) or a broken one
         fetched_at = datetime.now(timezone.utc)
+    if fetched_at.tzinfo is None:  # "-0000" parses naive; HTTP dates are GMT (RFC 9110)
+        fetched_at = fetched_at.replace(tzinfo=timezone.utc)
     return PresenceBatch(users=value.users, full=value.full, fetched_at=fetched_at)
 
 

@@ -359,18 +359,18 @@ def rate_limit_facts(headers: Mapping[str, str], now: float | None = None) -> di
     """X-RateLimit-* as numbers; Reset is epoch milliseconds (server-behavior §6.2)."""
     facts: dict[str, Any] = {}
     for name, key in (("X-RateLimit-Limit", "limit"), ("X-RateLimit-Remaining", "remaining")):
-        value = headers.get(name)
-        if value is not None and value.strip().isdigit():
+        value = (headers.get(name) or "").strip()
+        if value.isascii() and value.isdigit():
             facts[key] = int(value)
-    reset = headers.get("X-RateLimit-Reset")
     try:
-        reset_ms = float(reset) if reset is not None else None
-    except ValueError:
-        reset_ms = None
-    if reset_ms is not None and math.isfinite(reset_ms) and 0 <= reset_ms < 2**53:
+        reset_ms = float(headers.get("X-RateLimit-Reset") or "nan")
+        if not math.isfinite(reset_ms):
+            return facts
         facts["reset_at"] = datetime.fromtimestamp(reset_ms / 1000, timezone.utc)
-        current = time.time() if now is None else now
-        facts["retry_after"] = max(0.0, reset_ms / 1000 - current)
+    except (ValueError, OverflowError, OSError):
+        return facts  # not epoch milliseconds after all: back off instead
+    current = time.time() if now is None else now
+    facts["retry_after"] = max(0.0, reset_ms / 1000 - current)
     return facts
 
 

@@ -94,9 +94,8 @@ class Session:
             raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
         if (user_id is None) != (auth_token is None):
             raise ValueError("user_id and auth_token go together: pass both or neither")
-        if timeout <= 0:
-            raise ValueError(f"timeout must be positive, got {timeout}")
-        if max_connections < 1:
+        _check_timeout(timeout)
+        if not isinstance(max_connections, int) or max_connections < 1:
             raise ValueError(f"max_connections must be at least 1, got {max_connections}")
         self.base_url = str(url).rstrip("/")
         self.timeout = timeout
@@ -173,10 +172,15 @@ class Session:
     ) -> User:
         """POST login: log in with a username or e-mail; returns the logged-in user."""
         body = {"user": user, "password": password, "code": code}
-        data = await self.call(ep.LOGIN, body=body, timeout=timeout)
+        limit = self.timeout if timeout is None else timeout
+        started = anyio.current_time()
+        data = await self.call(ep.LOGIN, body=body, timeout=limit)
         self._user_id, self._auth_token = data.userId, data.authToken
         self._password_login = (user, password)
-        return data.me if data.me is not None else await self.me(timeout=timeout)
+        if data.me is not None:
+            return data.me
+        # Older servers leave `me` out: one more request, within the same budget.
+        return await self.me(timeout=max(limit - (anyio.current_time() - started), 0.001))
 
     async def logout(self, *, timeout: float | None = None) -> None:
         """POST logout: end this token's session and forget the auth context."""
@@ -228,7 +232,7 @@ class Session:
         """Send one REST call (with retries, 2FA replay and re-login) and decode its answer."""
         if two_factor_method is not None and two_factor_code is None:
             raise ValueError("two_factor_method needs two_factor_code")
-        limit = self.timeout if timeout is None else timeout
+        limit = self.timeout if timeout is None else _check_timeout(timeout)
         state = _CallState(
             endpoint,
             {"query": query, "body": body, "form": form, "files": files, "subject": subject},
@@ -251,16 +255,18 @@ class Session:
             attempt += 1
             last = attempt >= self.retry.attempts
             try:
-                status, headers, body = await self._send(state)
-            except _Unsent as exc:
+                status, headers, body = await self._send(state, deadline, attempt)
+            except _Unsent as unsent:
+                error = self._transport_error(state, unsent.__cause__, sent=False)
                 if last:
-                    raise self._transport_error(state, exc.__cause__, sent=False) from exc.__cause__
-                await self._pause(self.retry.delay(attempt), deadline)
+                    raise error from _safe(unsent.__cause__)
+                await self._pause(self.retry.delay(attempt), deadline, error)
                 continue
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                error = self._transport_error(state, exc, sent=True)
                 if last or not endpoint.idempotent:
-                    raise self._transport_error(state, exc, sent=True) from exc
-                await self._pause(self.retry.delay(attempt), deadline)
+                    raise error from _safe(exc)
+                await self._pause(self.retry.delay(attempt), deadline, error)
                 continue
             try:
                 return parse_response(endpoint, status, headers, body)
@@ -276,7 +282,9 @@ class Session:
                     raise
                 await self._pause(self.retry.delay(attempt), deadline, exc)
             except TwoFactorRequiredError as exc:
-                if self._two_factor is None or state.asked_two_factor:
+                # The callback answers a challenge, once; a code the caller gave and the server
+                # refused (totp-invalid) is the caller's to fix.
+                if self._two_factor is None or state.asked_two_factor or exc.invalid:
                     raise
                 state.asked_two_factor = True
                 method = exc.method or "totp"
@@ -286,31 +294,44 @@ class Session:
                 if not self._can_relogin(endpoint) or state.relogged:
                     raise
                 state.relogged = True
-                await self._relogin(state.token)
+                if not await self._relogin(state.token):
+                    raise
                 attempt -= 1
 
-    async def _pause(
-        self, seconds: float, deadline: float, exc: BaseException | None = None
-    ) -> None:
-        # A wait that cannot end before the call's deadline would only turn the server's answer
-        # into a timeout: give the caller the answer instead.
-        if exc is not None and anyio.current_time() + seconds > deadline:
+    async def _pause(self, seconds: float, deadline: float, exc: BaseException) -> None:
+        # A wait that cannot end before the call's deadline would only turn the real failure
+        # into a timeout: give the caller the failure instead.
+        if anyio.current_time() + seconds > deadline:
             raise exc
         await anyio.sleep(seconds)
 
     def _can_relogin(self, endpoint: ep.Endpoint[Any]) -> bool:
         return self._password_login is not None and endpoint.auth and endpoint is not ep.LOGOUT
 
-    async def _relogin(self, stale_token: str | None) -> None:
-        # One login shared by every task that met the same expired token.
+    async def _relogin(self, stale_token: str | None) -> bool:
+        """Log in again after a refused token; True when a fresh token is there to replay with.
+
+        One login serves every task that met the same token. A login that fails drops the
+        password, so the tasks waiting behind it, and later calls, do not try it again (the
+        server blocks a user after 10 failed logins, server-behavior §2.3).
+        """
         async with self._relogin_lock:
-            if self._auth_token != stale_token or self._password_login is None:
-                return
+            if self._auth_token != stale_token:
+                return self._auth_token is not None
+            if self._password_login is None:
+                return False
             user, password = self._password_login
             logger.info("token refused; logging in again as %s", user)
-            await self.login(user, password)
+            try:
+                await self.login(user, password)
+            except AuthenticationError:
+                self._password_login = None
+                raise
+            return True
 
-    async def _send(self, state: _CallState[Any]) -> tuple[int, Mapping[str, str], bytes]:
+    async def _send(
+        self, state: _CallState[Any], deadline: float, attempt: int
+    ) -> tuple[int, Mapping[str, str], bytes]:
         auth = (self._user_id, self._auth_token) if self._user_id and self._auth_token else None
         state.token = self._auth_token
         request = build_request(
@@ -320,6 +341,12 @@ class Session:
         url = yarl.URL(f"{self.base_url}/{request.path}", encoded=True)
         progress = SimpleNamespace(sent=not self._owns_http)  # unknown on a caller's session
         state.progress = progress
+        timeout = None
+        if state.endpoint.idempotent and attempt < self.retry.attempts:
+            # A GET that goes silent gets a share of the budget, so that a retry has time left
+            # (DESIGN: a read timeout is retried for GETs). The last try may use it all.
+            share = (deadline - anyio.current_time()) / (self.retry.attempts - attempt + 1)
+            timeout = aiohttp.ClientTimeout(total=None, sock_read=max(share, 0.001))
         try:
             async with http.request(
                 request.method,
@@ -329,6 +356,7 @@ class Session:
                 headers=request.headers,
                 allow_redirects=request.follow_redirects,
                 trace_request_ctx=progress,
+                **({"timeout": timeout} if timeout is not None else {}),
             ) as resp:
                 body = await resp.read()
                 logger.debug(
@@ -379,6 +407,19 @@ class _CallState(Generic[T]):
     @property
     def sent(self) -> bool:
         return bool(self.progress.sent) if self.progress is not None else False
+
+
+def _check_timeout(timeout: float) -> float:
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+        raise TypeError(f"timeout must be a number of seconds, got {type(timeout).__name__}")
+    if not timeout > 0:
+        raise ValueError(f"timeout must be positive, got {timeout}")
+    return timeout
+
+
+def _safe(exc: BaseException | None) -> BaseException | None:
+    """The aiohttp error to chain, unless its text holds a secret (an avatar URL's rc_token)."""
+    return exc if exc is not None and redact(str(exc)) == str(exc) else None
 
 
 def _payload(request: Request) -> bytes | aiohttp.FormData | None:

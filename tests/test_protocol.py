@@ -229,3 +229,21 @@ def test_decode_errors_never_quote_a_token(body: bytes) -> None:
     with pytest.raises(errors.ResponseDecodeError) as caught:
         parse_response(row, 200, {}, body)
     assert "SECRET-VALUE" not in str(caught.value) + caught.value.excerpt
+
+
+@pytest.mark.parametrize("headers", [
+    {"X-RateLimit-Reset": str(1_800_000_000_000_000), "X-RateLimit-Limit": "²"},  # µs, not ms
+    {"X-RateLimit-Reset": "inf", "X-RateLimit-Remaining": "-1"},
+    {"X-RateLimit-Reset": "soon"},
+])
+def test_odd_rate_limit_headers_still_give_a_rate_limit_error(headers: dict[str, str]) -> None:
+    exc = classify(ep.USERS_LIST, 429, headers, b'{"success":false,"error":"slow down"}')
+    assert isinstance(exc, errors.RateLimitError)
+    assert exc.limit is None and exc.remaining is None
+
+
+def test_a_minus_zero_date_header_still_gives_an_aware_fetched_at() -> None:
+    body = b'{"users": [], "full": true, "success": true}'
+    batch = parse_response(ep.USERS_PRESENCE, 200, {"Date": "Sat, 28 Nov 2026 12:00:00 -0000"},
+                           body)
+    assert batch.fetched_at == datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)

@@ -57,6 +57,11 @@ async def fake() -> AsyncIterator[Fake]:
 
 
 async def avatar(request: web.Request) -> web.StreamResponse:
+    subject = request.match_info["subject"]
+    if subject == "loop":  # redirects to itself until aiohttp gives up
+        raise web.HTTPFound(f"/avatar/loop?{request.query_string}")
+    if subject == "slow":
+        await asyncio.sleep(0.4)
     return web.Response(body=b"<svg/>", content_type="image/svg+xml")
 
 
@@ -328,3 +333,123 @@ async def test_a_token_given_by_the_caller_is_not_replaced(fake: Fake) -> None:
         with pytest.raises(rcu.AuthenticationError):
             await rc.me()
     assert fake.hits("me") == 1
+
+
+# ---- review fixes ------------------------------------------------------------------------------
+
+
+async def test_a_failed_relogin_is_tried_once_and_not_again(fake: Fake) -> None:
+    logins = 0
+
+    async def login(request: web.Request) -> web.StreamResponse:
+        nonlocal logins
+        logins += 1
+        if logins == 1:
+            return web.json_response({"status": "success", "success": True,
+                                      "data": {"userId": "u1", "authToken": "first", "me": USER}})
+        return web.json_response({"success": False, "status": "error", "error": "Unauthorized",
+                                  "message": "Unauthorized"}, status=401)
+
+    fake.routes["login"] = login
+    fake.routes["users.getStatus"] = reply(
+        {"success": False, "error": "You must be logged in to do this."}, status=401)
+    async with rcu.Session(fake.url) as rc:
+        await rc.login("bob", "old password")  # then an admin changes bob's password
+        outcomes = await asyncio.gather(*(rc.users.get_status() for _ in range(10)),
+                                        return_exceptions=True)
+        assert all(isinstance(o, rcu.AuthenticationError) for o in outcomes)
+        with pytest.raises(rcu.AuthenticationError):
+            await rc.users.get_status()
+    # One failed re-login for all ten tasks, none for the call after: the server blocks a user
+    # after 10 failed logins (server-behavior §2.3).
+    assert logins == 2
+
+
+async def test_a_silent_get_is_retried_within_its_budget(fake: Fake) -> None:
+    async def hang(request: web.Request) -> web.StreamResponse:
+        await asyncio.sleep(10)
+        return web.json_response({"user": USER, **OK})
+    fake.routes["users.info"] = sequence(hang, reply({"user": USER, **OK}))
+    async with rcu.Session(fake.url, user_id="u1", auth_token="t") as rc:
+        started = time.monotonic()
+        assert (await rc.users.info(user_id="u1", timeout=3)).id == "u1"
+        assert time.monotonic() - started < 2.5
+    assert fake.hits("users.info") == 2
+
+
+async def test_a_backoff_past_the_deadline_gives_the_transport_error() -> None:
+    slow = rcu.RetryPolicy(attempts=3, backoff=10)
+    async with rcu.Session("http://127.0.0.1:9", user_id="u", auth_token="t", retry=slow) as rc:
+        started = time.monotonic()
+        with pytest.raises(rcu.TransportError) as caught:
+            await rc.users.info(user_id="u1", timeout=1)
+        assert time.monotonic() - started < 0.5
+    assert type(caught.value) is rcu.TransportError and caught.value.sent is False
+
+
+async def test_a_wrong_explicit_code_does_not_ask_the_callback(fake: Fake) -> None:
+    fake.routes["users.resetTOTP"] = reply(
+        {"success": False, "error": "TOTP Invalid [totp-invalid]", "errorType": "totp-invalid",
+         "details": {"method": "totp"}}, status=400)
+    asked: list[str] = []
+
+    async def two_factor(method: str) -> str:
+        asked.append(method)
+        return "123456"
+
+    async with rcu.Session(fake.url, user_id="u1", auth_token="t", two_factor=two_factor) as rc:
+        with pytest.raises(rcu.TwoFactorRequiredError) as caught:
+            await rc.users.reset_totp(two_factor_code="000000", two_factor_method="totp")
+    assert caught.value.invalid and asked == [] and fake.hits("users.resetTOTP") == 1
+
+
+async def test_get_avatar_spends_one_budget_on_both_requests(fake: Fake) -> None:
+    async def redirect(request: web.Request) -> web.StreamResponse:
+        await asyncio.sleep(0.4)
+        return web.json_response(f"{fake.url}/avatar/slow", status=307,
+                                 headers={"Location": f"{fake.url}/avatar/slow"})
+    fake.routes["users.getAvatar"] = redirect
+    async with rcu.Session(fake.url, user_id="u1", auth_token="t",
+                           retry=rcu.RetryPolicy(attempts=1)) as rc:
+        started = time.monotonic()
+        with pytest.raises(rcu.RequestTimeoutError):
+            await rc.users.get_avatar(username="slow", timeout=0.6)
+        assert time.monotonic() - started < 0.9
+
+
+async def test_rc_token_is_not_in_the_chained_aiohttp_error(fake: Fake) -> None:
+    import traceback
+
+    async with rcu.Session(fake.url, user_id="u1", auth_token="t",
+                           retry=rcu.RetryPolicy(attempts=1)) as rc:
+        with pytest.raises(rcu.TransportError) as caught:
+            await rc.avatar("loop", rc_token="RCTOKENSECRET")
+    # What a traceback prints of each exception in the chain (its source lines aside).
+    chained: list[BaseException] = []
+    exc: BaseException | None = caught.value
+    while exc is not None:
+        chained.append(exc)
+        exc = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+    text = "".join("".join(traceback.format_exception_only(e)) for e in chained)
+    assert "RCTOKENSECRET" not in text and "rc_token=***" in text
+
+
+@pytest.mark.parametrize(("call", "error", "argument"), [
+    (lambda rc: rc.users.list(count="5"), TypeError, "count"),
+    (lambda rc: rc.users.deactivate_idle(days_idle="3"), TypeError, "days_idle"),
+    (lambda rc: rc.users.presence(from_=__import__("datetime").datetime(2026, 1, 1)),
+     ValueError, "from_"),
+    (lambda rc: rc.moderation.report_user(user_id="u", description=None), TypeError,
+     "description"),
+    (lambda rc: rc.users.info(user_id="u", timeout=0), ValueError, "timeout"),
+    (lambda rc: rc.users.info(user_id="u", timeout="5"), TypeError, "timeout"),
+])
+async def test_argument_mistakes_name_the_argument(
+    fake: Fake, call: Any, error: type[Exception], argument: str
+) -> None:
+    async with rcu.Session(fake.url, user_id="u1", auth_token="t") as rc:
+        with pytest.raises(error, match=argument):
+            await call(rc)
+    assert fake.seen == []
+    with pytest.raises(TypeError, match="timeout"):
+        rcu.Session(fake.url, timeout="5")  # type: ignore[arg-type]

@@ -20,6 +20,8 @@ class ModerationAPI:
         self, *, user_id: str, description: str, timeout: float | None = None
     ) -> None:
         """POST moderation.reportUser: report a user to the moderators."""
+        if not isinstance(description, str):
+            raise TypeError(f"description must be a str, got {type(description).__name__}")
         if not description.strip():
             raise ValueError("description must not be empty")  # 8.x requires minLength 1
         body = {"userId": user_id, "description": description}

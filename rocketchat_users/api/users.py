@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
+import anyio
 import msgspec
 
 from .. import _endpoints as ep
@@ -208,7 +209,7 @@ class UsersAPI:
     ) -> PresenceBatch:
         """GET users.presence: users whose presence changed since ``from_`` (all when absent)."""
         # Repeated ids= works on every server; the comma form only from 8.5 (§7.1).
-        query = {"from": from_, "ids": _strings("ids", ids)}
+        query = {"from": _iso("from_", from_), "ids": _strings("ids", ids)}
         return await self._session.call(ep.USERS_PRESENCE, query=query, timeout=timeout)
 
     def watch_presence(
@@ -231,7 +232,7 @@ class UsersAPI:
         """POST users.setStatus: set a status and/or status message."""
         if status is None and message is None:
             raise ValueError("set_status needs status, message, or both")
-        body = {"status": status, "message": message, "expiresAt": _iso(expires_at),
+        body = {"status": status, "message": message, "expiresAt": _iso("expires_at", expires_at),
                 "userId": user_id, "username": username}
         await self._session.call(ep.USERS_SET_STATUS, body=body, timeout=timeout)
 
@@ -326,8 +327,7 @@ class UsersAPI:
         self, *, days_idle: int, role: str | None = None, timeout: float | None = None
     ) -> int:
         """POST users.deactivateIdle: deactivate users idle that long; returns how many."""
-        if days_idle < 0:
-            raise ValueError(f"days_idle must not be negative, got {days_idle}")
+        _natural("days_idle", days_idle)
         body = {"daysIdle": days_idle, "role": role}
         return await self._session.call(ep.USERS_DEACTIVATE_IDLE, body=body, timeout=timeout)
 
@@ -357,10 +357,14 @@ class UsersAPI:
         """GET users.getAvatar: the user's avatar image (via the /avatar route it points to)."""
         one_of(user_id=user_id, username=username)
         query = {"userId": user_id, "username": username}
-        answer = await self._session.call(ep.USERS_GET_AVATAR, query=query, timeout=timeout)
+        limit = self._session.timeout if timeout is None else timeout
+        started = anyio.current_time()
+        answer = await self._session.call(ep.USERS_GET_AVATAR, query=query, timeout=limit)
         if isinstance(answer, Avatar):
             return answer
-        return await self._session.avatar(avatar_subject(answer), timeout=timeout)
+        # Two requests, one budget: `timeout` is for the whole call.
+        left = max(limit - (anyio.current_time() - started), 0.001)
+        return await self._session.avatar(avatar_subject(answer), timeout=left)
 
     async def set_avatar(
         self,
@@ -577,10 +581,17 @@ class UsersAPI:
 
 def _check_page(offset: int | None, count: int | None) -> None:
     # count=0 means "everything" to the server (API_Allow_Infinite_Count); negatives are errors.
-    if offset is not None and offset < 0:
-        raise ValueError(f"offset must not be negative, got {offset}")
-    if count is not None and count < 0:
-        raise ValueError(f"count must not be negative, got {count}")
+    _natural("offset", offset)
+    _natural("count", count)
+
+
+def _natural(argument: str, value: int | None) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{argument} must be an int, got {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{argument} must not be negative, got {value}")
 
 
 def _strings(argument: str, values: builtins.list[str] | None) -> builtins.list[str] | None:
@@ -592,8 +603,14 @@ def _strings(argument: str, values: builtins.list[str] | None) -> builtins.list[
     return builtins.list(values)
 
 
-def _iso(value: datetime | None) -> str | None:
-    return iso(value) if value is not None else None
+def _iso(argument: str, value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        raise TypeError(f"{argument} must be a datetime, got {type(value).__name__}")
+    if value.tzinfo is None:
+        raise ValueError(f"{argument} is a naive datetime: pass an aware one (e.g. tz=UTC)")
+    return iso(value)
 
 
 S = TypeVar("S", bound=msgspec.Struct)
