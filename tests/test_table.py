@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -76,3 +77,19 @@ def test_only_the_documented_endpoints_go_without_auth_headers() -> None:
     anonymous = {row.name for row in ep.ENDPOINTS if not row.auth}
     assert anonymous == {"users.register", "users.forgotPassword", "users.2fa.sendEmailCode",
                          "login", "avatar"}  # /avatar takes rc_uid/rc_token instead
+
+
+API_MD = (Path(__file__).resolve().parents[1] / "API.md").read_text()
+
+
+async def test_api_md_lists_every_endpoint_and_method() -> None:
+    api = API_MD
+    for method, name, _, python in ROWS:
+        rest = "/avatar/{subject}" if name.startswith("/avatar/") else name
+        assert f"| {method} {rest}" in api, rest
+        assert f"`{python}(" in api, python
+    async with rcu.Session("http://127.0.0.1:9") as rc:
+        for area in ("users", "moderation"):
+            for attr in dir(getattr(rc, area)):
+                if not attr.startswith("_"):
+                    assert f"`rc.{area}.{attr}(" in api, attr
