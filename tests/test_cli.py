@@ -99,14 +99,3 @@ async def test_emulator_command_serves_the_api_until_stopped() -> None:
     finally:
         proc.terminate()
         await asyncio.wait_for(proc.wait(), 10)
-
-
-def test_generated_passwords_meet_the_default_policy() -> None:
-    from rocketchat_users.sync import strong_password
-
-    for _ in range(2000):
-        password = strong_password()
-        assert len(password) >= 14
-        assert re.search("[A-Z]", password) and re.search("[a-z]", password)
-        assert re.search("[0-9]", password) and re.search("[^A-Za-z0-9]", password)
-        assert not re.search(r"(.)\1\1", password), password

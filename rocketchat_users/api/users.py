@@ -307,7 +307,9 @@ class UsersAPI:
         struct = as_struct(BasicInfoUpdate, data, "data")
         if isinstance(struct.current_password, str):
             # The server compares SHA-256(current password) (server-behavior §4.7).
-            struct = _replace(struct, current_password=sha256_hex(struct.current_password))
+            struct = msgspec.structs.replace(
+                struct, current_password=sha256_hex(struct.current_password)
+            )
         body = {"data": struct, "customFields": custom_fields}
         return await self._session.call(
             ep.USERS_UPDATE_OWN_BASIC_INFO, body=body, two_factor_code=two_factor_code,
@@ -621,10 +623,6 @@ def _non_empty(struct: S, argument: str) -> S:
     if msgspec.json.encode(struct) == b"{}":
         raise ValueError(f"{argument} has no field to send")
     return struct
-
-
-def _replace(struct: S, **changes: object) -> S:
-    return msgspec.structs.replace(struct, **changes)
 
 
 # Magic numbers of the formats the server accepts as avatars; a name's suffix decides otherwise.
