@@ -29,7 +29,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from . import RocketChatError, Session, User, __version__, bulk, sync
+from . import APIError, RocketChatError, Session, User, __version__, bulk, sync
 from .sync import strong_password
 
 PAGE = 100  # the server's default API_Upper_Count_Limit
@@ -252,7 +252,7 @@ async def sync_command(args: argparse.Namespace) -> int:
                 "reactivate": plan.reactivations, "deactivate": plan.deactivations,
                 "unchanged": plan.unchanged}))
             return 0
-        report = await sync.apply(rc, plan)
+        report = await sync.apply(rc, plan, relinquish=args.relinquish)
     Console().print(_changes_table("sync", {
         "created": report.created, "updated": report.updated, "reactivated": report.reactivated,
         "deactivated": report.deactivated, "unchanged": report.unchanged,
@@ -260,6 +260,10 @@ async def sync_command(args: argparse.Namespace) -> int:
     for change, error in report.failed:
         who = escape(str(change.username or change.user_id))
         console.print(f"[red]failed[/red] to {_verb(change)} {who}: {escape(str(error))}")
+    if any(isinstance(error, APIError) and error.error_type == "user-last-owner"
+           for _, error in report.failed):
+        console.print("Some users are the sole owner of a room. Rerun with --relinquish to pass "
+                      "their rooms to another member (rooms left without members are removed).")
     return 1 if report.failed else 0
 
 
@@ -336,6 +340,8 @@ def parser() -> argparse.ArgumentParser:
                    help="the field that matches a record to a user")
     p.add_argument("--deactivate-missing", action="store_true",
                    help="deactivate users not in FILE (never the caller, bots or apps)")
+    p.add_argument("--relinquish", action="store_true",
+                   help="deactivate sole room owners too; their rooms pass to another member")
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
 
     p = commands.add_parser("user", help="print one user as JSON")

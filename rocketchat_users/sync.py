@@ -1,9 +1,12 @@
 """Declarative sync: make the server's users match a desired directory (DESIGN §1).
 
     plan = await rcu.sync.plan(rc, desired, key="username", deactivate_missing=False)
-    report = await rcu.sync.apply(rc, plan, concurrency=8)
+    report = await rcu.sync.apply(rc, plan, concurrency=8, relinquish=False)
 
-``plan`` only reads (``users.list``, so the caller needs the admin view of e-mails and roles);
+``plan`` only reads, through the exact ``users.list`` walk of ``iter_list``: a user who exists
+for the whole plan is never missed nor seen twice, so a sync never "creates" a user who exists
+nor leaves one out of ``deactivate_missing`` because a page shifted (the caller needs the admin
+view of e-mails and roles).
 ``apply`` sends one ``users.update`` per changed user and one ``users.create`` per new one.
 Both are safe to rerun: a new plan is made from the server's state, so after a crash it holds
 only what is left, and the server refuses a second user with the same username or e-mail.
@@ -13,6 +16,10 @@ only to create a user (an existing user's password cannot be compared). A new us
 gets :func:`strong_password` and must change it at first login; it is never kept or shown.
 With ``deactivate_missing=True`` the server's users missing from ``desired`` are deactivated,
 except the caller and non-human accounts (type ``bot``/``app``, such as ``rocket.cat``).
+The server refuses to deactivate the sole owner of a room (``user-last-owner``, §8.6): such a
+user stays in ``report.failed`` unless ``apply(..., relinquish=True)``, whose deactivations send
+``confirmRelinquish: true`` so the server passes each room to another member (and removes the
+rooms left without members).
 """
 
 from __future__ import annotations
@@ -174,9 +181,16 @@ async def plan(rc: Session, desired: Iterable[Mapping[str, object] | Person],
     return result
 
 
-async def apply(rc: Session, plan: Plan, concurrency: int = 8) -> Report:
+async def apply(rc: Session, plan: Plan, concurrency: int = 8, relinquish: bool = False
+                ) -> Report:
     """Carry out ``plan``: one users.update per changed user, then one users.create per new
-    user, ``concurrency`` at a time; a failure is recorded and the rest go on."""
+    user, ``concurrency`` at a time; a failure is recorded in ``Report.failed`` and the rest go
+    on (nothing is raised for a refused change).
+
+    ``relinquish=True``: deactivations send ``confirmRelinquish: true``, so the sole owner of a
+    room is deactivated and the server hands the room to another member (§8.6); without it that
+    user is reported failed with ``user-last-owner``.
+    """
     report = Report(unchanged=list(plan.unchanged))
     steps = [*(("updated", c) for c in plan.updates),
              *(("reactivated", c) for c in plan.reactivations),
@@ -184,7 +198,10 @@ async def apply(rc: Session, plan: Plan, concurrency: int = 8) -> Report:
 
     async def update(step: tuple[str, Change]) -> None:
         # No user_id (a hand-made Change): the server refuses the empty id, a recorded failure.
-        await rc.users.update(user_id=step[1].user_id or "", data=step[1].data)
+        kind, change = step
+        await rc.users.update(user_id=change.user_id or "", data=change.data,
+                              confirm_relinquish=True if relinquish and kind == "deactivated"
+                              else None)
 
     async def create(change: Change) -> Change:
         person = change.record or Person()

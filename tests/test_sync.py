@@ -417,3 +417,67 @@ async def test_sync_command_reports_failures_and_exits_1(tmp_path: Path) -> None
         code, out, err = await run("sync", str(bad), env=env)
         assert code == 1 and "desired[0].roles: expected a list of str" in err
         assert "Traceback" not in err
+
+
+async def room_owner(rc: rcu.Session, server: Emulator) -> tuple[rcu.User, str]:
+    """A seeded user who is the sole owner of a team room, and that team's name."""
+    async for user in rc.users.iter_list():
+        if user.id == server.admin.user_id:
+            continue
+        owned = [team.name for team in await rc.users.list_teams(user_id=user.id)
+                 if team.is_owner]
+        if owned and owned[0]:
+            return user, owned[0]
+    raise AssertionError("the seed has team owners")
+
+
+async def owners_of(rc: rcu.Session, team_name: str) -> set[str]:
+    found = set()
+    async for user in rc.users.iter_list():
+        if any(team.name == team_name and team.is_owner
+               for team in await rc.users.list_teams(user_id=user.id)):
+            found.add(user.id)
+    return found
+
+
+async def test_a_sole_room_owner_is_reported_without_relinquish_and_deactivated_with_it(
+    rocketchat_emulator: Emulator, rocketchat_session: rcu.Session
+) -> None:
+    owner, team = await room_owner(rocketchat_session, rocketchat_emulator)
+    desired = [{"username": owner.username, "active": False}]
+
+    refused = await sync.apply(rocketchat_session, await sync.plan(rocketchat_session, desired))
+    assert refused.deactivated == [] and len(refused.failed) == 1
+    change, exc = refused.failed[0]
+    assert change.user_id == owner.id
+    assert isinstance(exc, rcu.BadRequestError) and exc.error_type == "user-last-owner"
+    assert user_doc(rocketchat_emulator, str(owner.username))["active"] is True
+    assert await owners_of(rocketchat_session, team) == {owner.id}
+
+    done = await sync.apply(rocketchat_session, await sync.plan(rocketchat_session, desired),
+                            relinquish=True)
+    assert done.failed == [] and [c.user_id for c in done.deactivated] == [owner.id]
+    assert user_doc(rocketchat_emulator, str(owner.username))["active"] is False
+    # The server handed the room to another member (§8.6): it still has exactly one owner.
+    heirs = await owners_of(rocketchat_session, team)
+    assert len(heirs) == 1 and owner.id not in heirs
+    again = await sync.plan(rocketchat_session, desired)
+    assert again.deactivations == [] and [c.user_id for c in again.unchanged] == [owner.id]
+
+
+async def test_sync_command_says_how_to_deactivate_a_sole_owner(tmp_path: Path) -> None:
+    async with Emulator(users=20, seed=2) as server, rcu.Session(
+            server.url, user_id=server.admin.user_id, auth_token=server.admin.auth_token) as rc:
+        owner, _ = await room_owner(rc, server)
+        env = {"ROCKETCHAT_URL": server.url, "ROCKETCHAT_USER_ID": server.admin.user_id,
+               "ROCKETCHAT_AUTH_TOKEN": server.admin.auth_token}
+        people = tmp_path / "people.json"
+        people.write_text(json.dumps([{"username": owner.username, "active": False}]),
+                          encoding="utf-8")
+        code, _, err = await run("sync", str(people), env=env)
+        assert code == 1, err
+        assert "user-last-owner" in err and "--relinquish" in err
+        assert user_doc(server, str(owner.username))["active"] is True
+        code, _, err = await run("sync", str(people), "--relinquish", env=env)
+        assert code == 0, err
+        assert user_doc(server, str(owner.username))["active"] is False
