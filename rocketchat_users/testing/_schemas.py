@@ -219,7 +219,8 @@ SCHEMAS: Mapping[str, RequestSchema] = {
     "users.setStatus": _b(_obj({
         **_TARGET, "status": {"type": "string", "enum": ["online", "away", "offline", "busy"]},
         "message": STR, "expiresAt": STR,
-    }), INLINE),
+    }, anyOf=[{"required": ["status"]}, {"required": ["message"]}]),  # §8.6: one at least
+        INLINE),
     "users.presence": _q(_obj({"from": NSTR, "ids": {"type": ["string", "array"],
                                                      "items": STR}}),
                          PKG + "users/UsersPresenceParamsGET.js"),
