@@ -126,6 +126,7 @@ async def test_deactivate_idle_huge_days_matches_nobody(admin: Api, server: Emul
     # 8.8.1 bodies go through AJV with coerceTypes: a numeric string is a number there.
     reply = await admin.post("users.deactivateIdle", {"daysIdle": "1000000"})
     assert reply.body == {"count": 0, "success": True}, reply.body
+    bad: object
     for bad in ("abc", "", [], {}):
         reply = await admin.post("users.deactivateIdle", {"daysIdle": bad})
         assert_error(reply, 400, "must be number", "invalid-params")
