@@ -292,7 +292,7 @@ async def test_stores_are_bounded(monkeypatch: pytest.MonkeyPatch, anon: Api, al
 async def test_create_token_87_rule_is_documented(alice: Api, anon: Api) -> None:
     doc = testing.__doc__ or ""
     assert "users.createToken" in doc and "8.7" in doc
-    assert (await anon.get("/api/info")).body["version"] == "8.5.0"
+    assert (await anon.get("/api/info")).body["version"] == "8.8.1"
     async with Emulator(settings={"CREATE_TOKENS_FOR_USERS_SECRET": "s3cret"}) as server, \
             aiohttp.ClientSession() as session:
         user = add_plain_user(server, "bea")
