@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 
 from rocketchat_users.testing._ajv import Invalid, check
+from rocketchat_users.testing._schemas import PREFERENCES, SCHEMAS
+from rocketchat_users.testing._settings import DEFAULT_PREFERENCES
 
 NUM = {"type": "number"}
 STR = {"type": "string"}
@@ -90,3 +92,10 @@ def test_any_of_reports_each_branch_then_itself() -> None:
 def test_unsupported_keywords_are_a_programming_error() -> None:
     with pytest.raises(AssertionError, match="pattern"):
         check("x", {"type": "string", "pattern": "^x$"}, True)
+
+
+def test_default_preferences_are_keys_8_8_1_accepts() -> None:
+    # me/login hand these out merged with the user's own: a client may send any of them back.
+    assert set(DEFAULT_PREFERENCES) <= set(PREFERENCES)
+    body = {"data": DEFAULT_PREFERENCES}
+    assert check(body, SCHEMAS["users.setPreferences"].schema, True) == body
