@@ -203,6 +203,7 @@ def _js(number: float) -> str:
 
 
 def _same(value: Any, allowed: Any) -> bool:
-    """JSON equality as AJV's ``equal`` sees it (True is not 1)."""
-    return type(value) is type(allowed) and value == allowed if isinstance(value, bool) or \
-        isinstance(allowed, bool) else value == allowed
+    """JSON equality as AJV's ``equal`` sees it (true is not 1, unlike in Python)."""
+    if isinstance(value, bool) or isinstance(allowed, bool):
+        return type(value) is type(allowed) and value == allowed
+    return bool(value == allowed)
