@@ -44,10 +44,10 @@ class Invalid(Exception):
 
 
 def check(value: Any, schema: Mapping[str, Any], coerce: Coercion) -> Any:
-    """Validate ``value``; return it with AJV's coercions applied, or raise :class:`Invalid`."""
-    unknown = set(schema) - _KEYWORDS
-    if unknown:
-        raise AssertionError(f"keywords outside the supported subset: {sorted(unknown)}")
+    """Validate ``value``; return it with AJV's coercions applied, or raise :class:`Invalid`.
+
+    ``schema`` is one :func:`supported` has accepted.
+    """
     value = _check_type(value, schema, coerce)
     if "enum" in schema and not any(_same(value, allowed) for allowed in schema["enum"]):
         raise Invalid(["must be equal to one of the allowed values"])
@@ -66,6 +66,17 @@ def check(value: Any, schema: Mapping[str, Any], coerce: Coercion) -> Any:
     if isinstance(value, dict):
         value = _check_object(value, schema, coerce)
     return value
+
+
+def supported(schema: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``schema`` itself, once every keyword in it is one :func:`check` implements."""
+    unknown = set(schema) - _KEYWORDS
+    if unknown or schema.get("format", "basic_email") not in _FORMATS:
+        raise AssertionError(f"outside the supported subset: {sorted(unknown) or schema}")
+    for sub in (*schema.get("properties", {}).values(), *schema.get("anyOf", ()),
+                *([schema["items"]] if "items" in schema else [])):
+        supported(sub)
+    return schema
 
 
 def _check_object(data: dict[str, Any], schema: Mapping[str, Any], coerce: Coercion

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ._ajv import Coercion
+from ._ajv import Coercion, supported
 
 PKG = "@rocket.chat/rest-typings@8.8.1 dist/v1/"
 INLINE = "users.ts inline (8.x), shape from " + PKG + "users.d.ts"
@@ -102,11 +102,11 @@ PREFERENCES: Mapping[str, Any] = {
 
 
 def _q(schema: Mapping[str, Any], source: str, coerce: Coercion = "array") -> RequestSchema:
-    return RequestSchema("query", coerce, schema, source)
+    return RequestSchema("query", coerce, supported(schema), source)
 
 
 def _b(schema: Mapping[str, Any], source: str) -> RequestSchema:
-    return RequestSchema("body", True, schema, source)
+    return RequestSchema("body", True, supported(schema), source)
 
 
 def _info_branch(key: str) -> dict[str, Any]:

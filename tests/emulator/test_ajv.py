@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from rocketchat_users.testing._ajv import Invalid, check
+from rocketchat_users.testing._ajv import Invalid, check, supported
 from rocketchat_users.testing._schemas import PREFERENCES, SCHEMAS
 from rocketchat_users.testing._settings import DEFAULT_PREFERENCES
 
@@ -91,7 +91,10 @@ def test_any_of_reports_each_branch_then_itself() -> None:
 
 def test_unsupported_keywords_are_a_programming_error() -> None:
     with pytest.raises(AssertionError, match="pattern"):
-        check("x", {"type": "string", "pattern": "^x$"}, True)
+        supported({"type": "object", "properties": {"a": {"type": "string", "pattern": "x"}}})
+    with pytest.raises(AssertionError, match="uuid"):
+        supported({"anyOf": [{"type": "string", "format": "uuid"}]})
+    assert supported(SCHEMAS["users.info"].schema) is SCHEMAS["users.info"].schema
 
 
 def test_default_preferences_are_keys_8_8_1_accepts() -> None:
