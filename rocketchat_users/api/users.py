@@ -210,8 +210,8 @@ class UsersAPI:
         """GET users.presence: users whose presence changed since ``from_`` (all when absent).
 
         ``from_`` is an aware datetime or an ISO-8601 string with an offset. Any number of
-        ``ids``: more than 500 are asked in requests of 500 (the server's query parser refuses
-        more values per key) and merged into one batch; ``timeout`` covers them all.
+        ``ids``: a long list is asked in requests of at most 500 (8.8.1's query parser refuses
+        a 501st value per key) and merged into one batch; ``timeout`` covers them all.
         """
         since = _since(from_)
         wanted = _strings("ids", ids)
