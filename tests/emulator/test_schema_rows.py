@@ -157,9 +157,12 @@ async def test_row_refuses_missing_required(admin: Api, name: str) -> None:
     _expect(await _send(admin, name, row, data), row, message)
 
 
-async def test_every_route_with_a_schema_is_served(server: Emulator) -> None:
+async def test_every_users_route_has_a_schema_row(server: Emulator) -> None:
     served = {resource.canonical.removeprefix("/api/v1/")
-              for resource in server.app.router.resources()}
+              for resource in server.app.router.resources()
+              if resource.canonical.startswith("/api/v1/")}
+    # login / logout / me are not typed users.* routes: 8.8.1 has no schema for them.
+    assert served - set(SCHEMAS) == {"login", "logout", "me"}
     assert set(SCHEMAS) <= served
 
 
