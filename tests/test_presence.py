@@ -392,3 +392,16 @@ async def test_watch_presence_with_a_big_roster(
         assert [(u.id, u.status) for u in second.users] == [(gone, "offline")]
     finally:
         await watch.aclose()
+
+
+async def test_presence_chunks_share_one_timeout() -> None:
+    # Each chunk alone fits the budget (0.25 s answers, 0.6 s timeout); five of them do not.
+    async with Emulator(users=3, seed=1, latency=0.25) as server:
+        admin = server.admin
+        async with rcu.Session(server.url, user_id=admin.user_id,
+                               auth_token=admin.auth_token,
+                               retry=rcu.RetryPolicy(attempts=1)) as rc:
+            ids = [f"NoSuchUser{i:07d}" for i in range(1_500)]
+            with pytest.raises(rcu.RequestTimeoutError):
+                await rc.users.presence(ids=ids, timeout=0.6)
+            assert 1 <= len(server.request_log) < 6  # 6 chunks: the later ones never sent
