@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
+import anyio
 import msgspec
 
 from .models import PresenceBatch, User
@@ -22,6 +24,51 @@ MAX_INTERVAL = 540.0
 # The Date header has whole seconds: stepping back one keeps changes made in the previous
 # answer's last second (the overlap they bring is filtered out against the known map).
 OVERLAP = timedelta(seconds=1)
+# 8.x http-router parses queries with qs {arrayLimit: 500, throwOnLimitExceeded: true}: a 501st
+# ids= value is a 400. The comma form (ids=a,b) is one value, but one URL holding a big roster
+# outgrows Node's 16 KiB header limit (431), and nginx's default 8 KiB request-line buffer
+# (414) sooner; so both forms need chunking, and repeated ids= works on every 8.x server.
+# A chunk holds at most 500 ids and about 6 KiB of them, leaving room for path and `from`.
+IDS_PER_REQUEST = 500
+ID_BYTES_PER_REQUEST = 6144
+
+
+def _chunks(ids: list[str]) -> list[list[str]]:
+    chunks: list[list[str]] = [[]]
+    size = 0
+    for uid in dict.fromkeys(ids):  # an id asked twice is asked once
+        cost = len(quote(uid, safe="")) + len("&ids=")
+        if chunks[-1] and (len(chunks[-1]) == IDS_PER_REQUEST
+                           or size + cost > ID_BYTES_PER_REQUEST):
+            chunks.append([])
+            size = 0
+        chunks[-1].append(uid)
+        size += cost
+    return chunks
+
+
+async def presence_in_chunks(
+    ask: Callable[[list[str] | None, float], Awaitable[PresenceBatch]],
+    ids: list[str] | None,
+    timeout: float,
+) -> PresenceBatch:
+    """users.presence for any number of ids, in chunks (see above): one batch, one budget.
+
+    The merged batch is ``full`` only if every answer was (the server answers full with no
+    users when presence broadcast is off) and carries the earliest ``fetched_at``, so a later
+    ``from`` never skips a change made between the requests.
+    """
+    chunks = [ids] if ids is None else _chunks(ids)
+    if len(chunks) == 1:
+        return await ask(chunks[0], timeout)
+    deadline = anyio.current_time() + timeout
+    batches: list[PresenceBatch] = []
+    for chunk in chunks:
+        left = max(deadline - anyio.current_time(), 0.001)
+        batches.append(await ask(chunk, left))
+    users = {user.id: user for batch in batches for user in batch.users}
+    return PresenceBatch(users=list(users.values()), full=all(b.full for b in batches),
+                         fetched_at=min(b.fetched_at for b in batches))
 
 
 def watch_presence(

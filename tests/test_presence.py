@@ -312,3 +312,96 @@ async def test_presence_and_status_need_login(rocketchat_emulator: Emulator) -> 
             await rc.users.get_presence(username="admin")
         with pytest.raises(rcu.AuthenticationError):
             await rc.users.set_status(status="online")
+
+
+# ---- from_ as an ISO-8601 string; any number of ids (8.8.1's query parser) -------------------
+
+
+async def test_presence_from_accepts_the_specs_iso_string(
+    rocketchat_emulator: Emulator, rocketchat_session: rcu.Session
+) -> None:
+    rc = rocketchat_session
+    docs = await stored(rocketchat_emulator, rc)
+    since = (await rc.users.presence()).fetched_at - timedelta(seconds=1)
+    comes = pick(docs, status="offline")[0]
+    rocketchat_emulator.set_connection_status(comes["_id"], "online")
+    by_datetime = await rc.users.presence(from_=since)
+    # The spec's form (Z), and the same instant written with another offset.
+    for text in (since.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+                 since.astimezone(timezone(timedelta(hours=2))).isoformat()):
+        by_string = await rc.users.presence(from_=text)
+        assert by_string.full is False, text
+        assert {u.id: u.status for u in by_string.users} == \
+            {u.id: u.status for u in by_datetime.users} == {comes["_id"]: "online"}
+    stale = (datetime.now(timezone.utc) - timedelta(minutes=11)).isoformat()
+    assert (await rc.users.presence(from_=stale)).full is True
+
+
+@pytest.mark.parametrize(("value", "error"), [
+    ("2026-01-02T03:04:05", ValueError),  # no offset: the server would read its local time
+    ("yesterday", ValueError),
+    ("", ValueError),
+    (1_767_000_000, TypeError),
+    (b"2026-01-02T03:04:05Z", TypeError),
+])
+async def test_presence_from_refuses_other_values_before_sending(
+    rocketchat_emulator: Emulator, rocketchat_session: rcu.Session, value: Any,
+    error: type[Exception],
+) -> None:
+    before = len(rocketchat_emulator.request_log)
+    with pytest.raises(error, match="from_"):
+        await rocketchat_session.users.presence(from_=value)
+    assert len(rocketchat_emulator.request_log) == before
+
+
+async def test_presence_with_more_ids_than_one_request_may_carry(
+    rocketchat_emulator: Emulator, rocketchat_session: rcu.Session
+) -> None:
+    rc = rocketchat_session
+    docs = await stored(rocketchat_emulator, rc)
+    online = {d["_id"]: d["status"] for d in docs if d.get("status") in ONLINE}
+    assert len(online) >= 3
+    # 1,700 ids, the real ones spread over the list: 8.8.1 refuses a 501st value per key.
+    ids = [f"NoSuchUser{i:07d}" for i in range(1_700)]
+    for n, uid in enumerate(online):
+        ids.insert(n * 600, uid)
+    before = len(rocketchat_emulator.request_log)
+    batch = await rc.users.presence(ids=ids + ids[:50])  # duplicates are asked once
+    sent = rocketchat_emulator.request_log[before:]
+    assert len(sent) >= 4 and set(sent) == {("GET", "/api/v1/users.presence")}
+    assert batch.full is False
+    assert {u.id: u.status for u in batch.users} == online
+    with pytest.raises(ValueError, match="ids"):
+        await rc.users.presence(ids=[])  # it would ask about everyone
+
+
+async def test_watch_presence_with_a_big_roster(
+    rocketchat_emulator: Emulator, rocketchat_session: rcu.Session
+) -> None:
+    rc = rocketchat_session
+    docs = await stored(rocketchat_emulator, rc)
+    online = {d["_id"] for d in docs if d.get("status") in ONLINE}
+    roster = [*online, *(f"Ghost{i:07d}" for i in range(1_200))]
+    watch = rc.users.watch_presence(ids=roster, interval=0.01)
+    try:
+        first = await anext(watch)
+        assert first.full is True and {u.id for u in first.users} == online
+        gone = next(iter(online))
+        rocketchat_emulator.set_connection_status(gone, "offline")
+        second = await anext(watch)
+        assert [(u.id, u.status) for u in second.users] == [(gone, "offline")]
+    finally:
+        await watch.aclose()
+
+
+async def test_presence_chunks_share_one_timeout() -> None:
+    # Each chunk alone fits the budget (0.25 s answers, 0.6 s timeout); five of them do not.
+    async with Emulator(users=3, seed=1, latency=0.25) as server:
+        admin = server.admin
+        async with rcu.Session(server.url, user_id=admin.user_id,
+                               auth_token=admin.auth_token,
+                               retry=rcu.RetryPolicy(attempts=1)) as rc:
+            ids = [f"NoSuchUser{i:07d}" for i in range(1_500)]
+            with pytest.raises(rcu.RequestTimeoutError):
+                await rc.users.presence(ids=ids, timeout=0.6)
+            assert 1 <= len(server.request_log) < 6  # 6 chunks: the later ones never sent

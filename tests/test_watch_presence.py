@@ -31,12 +31,12 @@ class Recorder(UsersAPI):
 
     def __init__(self, session: rcu.Session) -> None:
         super().__init__(session)
-        self.sent: list[datetime | None] = []
+        self.sent: list[datetime | str | None] = []
         self.started: list[float] = []
         self.answers: list[rcu.PresenceBatch] = []
 
     async def presence(
-        self, *, from_: datetime | None = None, ids: list[str] | None = None,
+        self, *, from_: datetime | str | None = None, ids: list[str] | None = None,
         timeout: float | None = None,
     ) -> rcu.PresenceBatch:
         self.sent.append(from_)

@@ -33,7 +33,7 @@ from ..models import (
     UserUpdate,
 )
 from ..paging import BY_ID, UserWalk
-from ..presence import watch_presence
+from ..presence import presence_in_chunks, watch_presence
 
 if TYPE_CHECKING:
     from .._session import Session
@@ -101,7 +101,7 @@ class UsersAPI:
     ) -> UsersPage:
         """GET users.listByStatus: one page of users filtered by state, type and roles."""
         _check_page(offset, count)
-        # This route's schema does not turn a scalar into an array: send roles[]= (§5, §13).
+        # roles[]= is an array on every server; 8.8.1 (ajvQuery) would also take a lone roles=.
         params = {"status": status, "hasLoggedIn": has_logged_in, "type": type,
                   "roles[]": _strings("roles", roles), "searchTerm": search_term,
                   "inactiveReason[]": _strings("inactive_reason", inactive_reason),
@@ -204,13 +204,27 @@ class UsersAPI:
         return await self._session.call(ep.USERS_GET_PRESENCE, query=query, timeout=timeout)
 
     async def presence(
-        self, *, from_: datetime | None = None, ids: builtins.list[str] | None = None,
+        self, *, from_: datetime | str | None = None, ids: builtins.list[str] | None = None,
         timeout: float | None = None,
     ) -> PresenceBatch:
-        """GET users.presence: users whose presence changed since ``from_`` (all when absent)."""
-        # Repeated ids= works on every server; the comma form only from 8.5 (§7.1).
-        query = {"from": _iso("from_", from_), "ids": _strings("ids", ids)}
-        return await self._session.call(ep.USERS_PRESENCE, query=query, timeout=timeout)
+        """GET users.presence: users whose presence changed since ``from_`` (all when absent).
+
+        ``from_`` is an aware datetime or an ISO-8601 string with an offset. Any number of
+        ``ids``: a long list is asked in requests of at most 500 (8.8.1's query parser refuses
+        a 501st value per key) and merged into one batch; ``timeout`` covers them all.
+        """
+        since = _since(from_)
+        wanted = _strings("ids", ids)
+        if wanted is not None and not wanted:
+            # Without ids the server answers about everyone: never what an empty list means.
+            raise ValueError("ids must not be empty")
+
+        async def ask(chunk: builtins.list[str] | None, left: float | None) -> PresenceBatch:
+            query = {"from": since, "ids": chunk}
+            return await self._session.call(ep.USERS_PRESENCE, query=query, timeout=left)
+
+        return await presence_in_chunks(ask, wanted, self._session.timeout if timeout is None
+                                        else timeout)
 
     def watch_presence(
         self, *, interval: float = 10.0, ids: builtins.list[str] | None = None
@@ -416,6 +430,9 @@ class UsersAPI:
     ) -> Preferences:
         """POST users.setPreferences: save preferences; returns the stored ones."""
         struct = _non_empty(as_struct(Preferences, data, "data"), "data")
+        if struct.status_visibility_denied is None:
+            # 8.8.1's schema types it as a plain array: null would be a 400 invalid-params.
+            raise ValueError("status_visibility_denied must be a list of str, not None")
         body = {"userId": user_id, "data": struct}
         return await self._session.call(ep.USERS_SET_PREFERENCES, body=body, timeout=timeout)
 
@@ -603,6 +620,24 @@ def _strings(argument: str, values: builtins.list[str] | None) -> builtins.list[
         # A bare string would be sent letter by letter.
         raise TypeError(f"{argument} must be a list of strings, not a string")
     return builtins.list(values)
+
+
+def _since(value: datetime | str | None) -> str | None:
+    """``from_`` of users.presence: a datetime or the spec's ISO-8601 string, sent as UTC."""
+    if isinstance(value, str):
+        try:
+            # Python 3.10's fromisoformat does not read a trailing Z.
+            parsed = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith(("Z", "z"))
+                                            else value)
+        except ValueError:
+            raise ValueError(f"from_ is not an ISO-8601 date-time: {value!r}") from None
+        if parsed.tzinfo is None:
+            # The server's new Date() would read it in its own time zone.
+            raise ValueError(f"from_ has no UTC offset (add Z or +00:00): {value!r}")
+        return iso(parsed)
+    if value is not None and not isinstance(value, datetime):
+        raise TypeError(f"from_ must be a datetime or an ISO-8601 str, got {type(value).__name__}")
+    return _iso("from_", value)
 
 
 def _iso(argument: str, value: datetime | None) -> str | None:

@@ -23,10 +23,12 @@ class FeaturePreview(Model):
 
 
 class Preferences(Model):
-    """Every preference key of server-behavior.md §8.3 and §2.5.
+    """Every preference key users.setPreferences accepts on Rocket.Chat 8.8.1.
 
     Also the request body of set_preferences: fields default to ``UNSET`` and only
     the fields given are sent. Decoded answers hold ``UNSET`` for keys the server left out.
+    The keys are those of 8.8.1's schema (rest-typings ``UsersSetPreferenceParamsPOST``), which
+    refuses any other: ``messageViewMode`` (in the official spec, gone from 8.8.1) is not here.
     """
 
     also_send_thread_to_channel: str | UnsetType | None = UNSET
@@ -35,6 +37,7 @@ class Preferences(Model):
     collapse_media_by_default: bool | UnsetType | None = UNSET
     convert_ascii_emoji: bool | UnsetType | None = UNSET
     desktop_notification_require_interaction: bool | UnsetType | None = UNSET
+    desktop_notification_voice_calls: bool | UnsetType | None = UNSET
     desktop_notifications: str | UnsetType | None = UNSET
     display_avatars: bool | UnsetType | None = UNSET
     dont_ask_again_list: list[DontAskAgain] | UnsetType | None = UNSET
@@ -52,7 +55,6 @@ class Preferences(Model):
     language: str | UnsetType | None = UNSET
     master_volume: float | UnsetType | None = UNSET
     mentions_with_symbol: bool | UnsetType | None = UNSET
-    message_view_mode: int | UnsetType | None = UNSET
     mute_focused_conversations: bool | UnsetType | None = UNSET
     new_message_notification: str | UnsetType | None = UNSET
     new_room_notification: str | UnsetType | None = UNSET
@@ -68,6 +70,8 @@ class Preferences(Model):
     save_mobile_bandwidth: bool | UnsetType | None = UNSET
     send_on_enter: str | UnsetType | None = UNSET
     show_threads_in_main_channel: bool | UnsetType | None = UNSET
+    # Not nullable in 8.8.1's schema, unlike every other key: set_preferences refuses None.
+    status_visibility_denied: list[str] | UnsetType | None = UNSET
     sidebar_display_avatar: bool | UnsetType | None = UNSET
     sidebar_group_by_type: bool | UnsetType | None = UNSET
     sidebar_show_favorites: bool | UnsetType | None = UNSET
@@ -78,5 +82,6 @@ class Preferences(Model):
     theme_appearence: str | UnsetType | None = UNSET
     unread_alert: bool | UnsetType | None = UNSET
     use_emojis: bool | UnsetType | None = UNSET
+    voip_ringer_volume: float | UnsetType | None = UNSET
     # Hours, may be fractional (5.5); accepted by setPreferences from 8.6.
     utc_offset: float | UnsetType | None = UNSET

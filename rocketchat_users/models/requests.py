@@ -5,11 +5,14 @@ from __future__ import annotations
 from msgspec import UNSET, UnsetType
 
 from ._base import JSONValue, MaskedModel
-from .users import Phone
 
 
 class UserCreate(MaskedModel):
-    """users.create body; email, name, password and username are required by the server."""
+    """users.create body; email, name, password and username are required by the server.
+
+    The keys of 8.8.1's schema (rest-typings ``UserCreateParamsPOST``), which refuses others:
+    ``phones`` (in the official spec) is not one of them.
+    """
 
     __secret_fields__ = frozenset({"password"})
 
@@ -28,7 +31,6 @@ class UserCreate(MaskedModel):
     send_welcome_email: bool | UnsetType = UNSET
     verified: bool | UnsetType = UNSET
     custom_fields: dict[str, JSONValue] | UnsetType = UNSET
-    phones: list[Phone] | UnsetType = UNSET
     free_switch_extension: str | UnsetType = UNSET
 
 

@@ -18,7 +18,7 @@ class Email(Model):
 
 
 class Phone(Model):
-    """One entry of ``User.phones`` (8.x) and of ``UserCreate.phones``."""
+    """One entry of ``User.phones`` (8.x)."""
 
     number: str | None = None
     label: str | None = None

@@ -47,12 +47,17 @@ Simplifications (see server-behavior.md for the real thing):
 - not modelled: password history, ``Accounts_CustomFields`` validation, the
   ``Accounts_EmailVerification`` login block, LDAP/OAuth logins, CORS/OPTIONS, external avatar
   providers, message erasure, federation;
-- versions: validation errors follow the newest router (query: ``error-invalid-params``;
-  body: ``... [invalid-params]``); ``users.sendConfirmationEmail`` needs auth (G8 snapshot);
-  ``users.createToken`` takes ``{userId, secret}`` (8.x) and already applies the **8.7**
-  caller rule (a token for someone else needs ``user-generate-access-token``) although
-  ``/api/info`` says 8.5.0; unknown targets of users.update / setActiveStatus answer
-  ``error-invalid-user``; users.listTeams of an unknown id is empty;
+- versions: the emulator follows **8.8.1** (``/api/info`` says so): each users route's query or
+  body is checked against 8.8.1's request schema (``_schemas.SCHEMAS``, from
+  ``@rocket.chat/rest-typings@8.8.1``; routes whose schema is inline in users.ts use the
+  package's request types) like 8.8.1's router: after auth, query-parser limits (500 values
+  per key, 1000 parameters → ``Invalid query parameters``), then ``error-invalid-params``
+  (query) / ``invalid-params`` (body) with AJV's message alone; AJV's coercion applies (a
+  non-finite number, which AJV would pass on, is refused); ``users.sendConfirmationEmail`` needs
+  auth (G8 snapshot); ``users.createToken`` takes ``{userId, secret}`` (8.x) and applies the 8.7
+  caller rule (a token for someone else needs ``user-generate-access-token``); unknown targets
+  of users.update / setActiveStatus answer ``error-invalid-user``; users.listTeams of an
+  unknown id is empty; a POST's query string is not parsed (no limits there);
 - bounded stores for long runs: the outbox and moderation reports keep the newest 10,000,
   each user the newest 5 e-mail verification links and 5 pending e-mail 2FA codes;
 - users.update checks a ``data.active`` it cannot apply (no

@@ -10,7 +10,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from ._routing import Ctx, Route, Schema, route_error
+from ._routing import Ctx, Route, route_error
 from ._rules import (
     blocked_username_error,
     check_password_policy,
@@ -21,7 +21,7 @@ from ._rules import (
     username_is_blocked,
     username_is_valid,
 )
-from ._settings import KNOWN_ROLES, PREFERENCE_KEYS
+from ._settings import KNOWN_ROLES
 from ._store import Store, User
 from ._twofactor import Challenge
 from ._views import document_view, me_view, register_view
@@ -651,68 +651,27 @@ async def set_preferences(ctx: Ctx) -> dict[str, Any]:
     return {"user": {"_id": target["_id"], "settings": {"preferences": out}}}
 
 
-_PREF_TYPES = {"string": "str", "boolean": "bool", "number": "num", "array": "arr"}
-_PREFERENCES = Schema({k: _PREF_TYPES[v] for k, v in PREFERENCE_KEYS.items()})
-_UPDATE_DATA = Schema({
-    "email": "str", "name": "str", "password": "str", "username": "str", "bio": "str",
-    "nickname": "str", "statusText": "str", "active": "bool", "roles": "arr_str",
-    "requirePasswordChange": "bool", "setRandomPassword": "bool", "sendWelcomeEmail": "bool",
-    "verified": "bool", "customFields": "obj", "status": _STATUS, "freeSwitchExtension": "str",
-})
-_OWN_DATA = Schema({
-    "email": "str", "name": "str", "username": "str", "nickname": "str", "bio": "str",
-    "statusText": "str", "statusType": "str", "currentPassword": "str", "newPassword": "str",
-})
-_CREATE = Schema({
-    "email": "str", "name": "str", "password": "str", "username": "str", "active": "bool",
-    "bio": "str", "nickname": "str", "statusText": "str", "roles": "arr_str",
-    "joinDefaultChannels": "bool", "requirePasswordChange": "bool", "setRandomPassword": "bool",
-    "sendWelcomeEmail": "bool", "verified": "bool", "customFields": "obj", "fields": "str",
-    "freeSwitchExtension": "str", "phones": "arr",
-}, required=("email", "name", "password", "username"))
-_TARGET = {"userId": "str", "username": "str", "user": "str"}
-
 ROUTES = [
-    Route("users.create", ("POST",), create, schema=_CREATE),
-    Route("users.register", ("POST",), register, auth=False, rate="register",
-          schema=Schema({"username": "str1", "email": "str1", "pass": "str1", "name": "str",
-                         "secret": "str", "reason": "str", "customFields": "obj"},
-                        required=("username", "email", "pass"))),
-    Route("users.update", ("POST",), update, two_factor="normal",
-          schema=Schema({"userId": "str1", "data": _UPDATE_DATA, "confirmRelinquish": "bool"},
-                        required=("userId", "data"))),
+    Route("users.create", ("POST",), create),
+    Route("users.register", ("POST",), register, auth=False, rate="register"),
+    Route("users.update", ("POST",), update, two_factor="normal"),
     Route("users.updateOwnBasicInfo", ("POST",), update_own_basic_info, rate="one-per-minute",
-          allow_no_username=True,
-          schema=Schema({"data": _OWN_DATA, "customFields": "obj"}, required=("data",))),
+          allow_no_username=True),
     Route("users.setActiveStatus", ("POST",), set_active_status,
-          permissions=("edit-other-user-active-status", "manage-moderation-actions"),
-          schema=Schema({"userId": "str1", "activeStatus": "bool", "confirmRelinquish": "bool"},
-                        required=("userId", "activeStatus"))),
+          permissions=("edit-other-user-active-status", "manage-moderation-actions")),
     Route("users.deactivateIdle", ("POST",), deactivate_idle,
-          permissions=("edit-other-user-active-status",),
-          schema=Schema({"daysIdle": "num0", "role": "str"}, required=("daysIdle",))),
-    Route("users.delete", ("POST",), delete, permissions=("delete-user",),
-          schema=Schema({**_TARGET, "confirmRelinquish": "bool"})),
-    Route("users.deleteOwnAccount", ("POST",), delete_own_account,
-          schema=Schema({"password": "str1", "confirmRelinquish": "bool"},
-                        required=("password",))),
-    Route("users.forgotPassword", ("POST",), forgot_password, auth=False,
-          schema=Schema({"email": "str1"}, required=("email",))),
-    Route("users.sendWelcomeEmail", ("POST",), send_welcome_email, permissions=("send-mail",),
-          schema=Schema({"email": "str1"}, required=("email",))),
+          permissions=("edit-other-user-active-status",)),
+    Route("users.delete", ("POST",), delete, permissions=("delete-user",)),
+    Route("users.deleteOwnAccount", ("POST",), delete_own_account),
+    Route("users.forgotPassword", ("POST",), forgot_password, auth=False),
+    Route("users.sendWelcomeEmail", ("POST",), send_welcome_email, permissions=("send-mail",)),
     Route("users.sendConfirmationEmail", ("POST",), send_confirmation_email,
-          rate="one-per-minute", schema=Schema({"email": "str1"}, required=("email",))),
-    Route("users.verifyEmail", ("POST",), verify_email, auth=False,
-          schema=Schema({"token": "str1"}, required=("token",))),
+          rate="one-per-minute"),
+    Route("users.verifyEmail", ("POST",), verify_email, auth=False),
     Route("sendInvitationEmail", ("POST",), send_invitation_email,
-          permissions=("bulk-register-user",),
-          schema=Schema({"emails": "arr_str"}, required=("emails",))),
-    Route("users.requestDataDownload", ("GET",), request_data_download,
-          schema=Schema({"fullExport": ("true", "false")})),
-    Route("moderation.reportUser", ("POST",), report_user,
-          schema=Schema({"userId": "str1", "description": "str1"},
-                        required=("userId", "description"))),
-    Route("users.getPreferences", ("GET",), get_preferences, schema=Schema({})),
-    Route("users.setPreferences", ("POST",), set_preferences,
-          schema=Schema({"userId": "str", "data": _PREFERENCES}, required=("data",))),
+          permissions=("bulk-register-user",)),
+    Route("users.requestDataDownload", ("GET",), request_data_download),
+    Route("moderation.reportUser", ("POST",), report_user),
+    Route("users.getPreferences", ("GET",), get_preferences),
+    Route("users.setPreferences", ("POST",), set_preferences),
 ]

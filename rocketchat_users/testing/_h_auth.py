@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ._routing import Ctx, Route, Schema
+from ._routing import Ctx, Route
 from ._store import Store, User
 from ._twofactor import Challenge
 from ._views import me_view
@@ -26,7 +26,6 @@ from ._wire import (
 
 _UNAUTHORIZED = {"success": False, "error": "Unauthorized", "status": "error",
                  "message": "Unauthorized"}
-_TARGET = Schema({"userId": "str", "username": "str", "user": "str"})
 
 
 def _login_failed() -> ApiError:
@@ -333,27 +332,18 @@ ROUTES = [
     Route("login", ("POST",), login, auth=False),
     Route("logout", ("GET", "POST"), logout),
     Route("me", ("GET",), me, allow_no_username=True),
-    Route("users.logout", ("POST",), users_logout, schema=Schema({"userId": "str"})),
-    Route("users.logoutOtherClients", ("POST",), logout_other_clients, schema=Schema({})),
-    Route("users.removeOtherTokens", ("POST",), remove_other_tokens, schema=Schema({})),
-    Route("users.createToken", ("POST",), create_token,
-          schema=Schema({"userId": "str1", "secret": "str1"}, required=("userId", "secret"))),
-    Route("users.generatePersonalAccessToken", ("POST",), generate_pat, two_factor="normal",
-          # §16: an extra key (loginToken) is tolerated here.
-          schema=Schema({"tokenName": "str1", "bypassTwoFactor": "bool"},
-                        required=("tokenName",), additional=True)),
-    Route("users.regeneratePersonalAccessToken", ("POST",), regenerate_pat, two_factor="normal",
-          schema=Schema({"tokenName": "str1"}, required=("tokenName",))),
-    Route("users.getPersonalAccessTokens", ("GET",), get_pats, schema=Schema({}),
+    Route("users.logout", ("POST",), users_logout),
+    Route("users.logoutOtherClients", ("POST",), logout_other_clients),
+    Route("users.removeOtherTokens", ("POST",), remove_other_tokens),
+    Route("users.createToken", ("POST",), create_token),
+    Route("users.generatePersonalAccessToken", ("POST",), generate_pat, two_factor="normal"),
+    Route("users.regeneratePersonalAccessToken", ("POST",), regenerate_pat, two_factor="normal"),
+    Route("users.getPersonalAccessTokens", ("GET",), get_pats,
           permissions=("create-personal-access-tokens",)),
-    Route("users.removePersonalAccessToken", ("POST",), remove_pat, two_factor="normal",
-          schema=Schema({"tokenName": "str1"}, required=("tokenName",))),
-    Route("users.2fa.enableEmail", ("POST",), enable_email_2fa, schema=Schema({})),
-    Route("users.2fa.disableEmail", ("POST",), disable_email_2fa, two_factor="no-remember",
-          schema=Schema({})),
-    Route("users.2fa.sendEmailCode", ("POST",), send_email_code, auth=False,
-          schema=Schema({"emailOrUsername": "str1"}, required=("emailOrUsername",))),
-    Route("users.resetTOTP", ("POST",), reset_totp, two_factor="no-remember", schema=_TARGET),
-    Route("users.resetE2EKey", ("POST",), reset_e2e_key, two_factor="no-remember",
-          schema=_TARGET),
+    Route("users.removePersonalAccessToken", ("POST",), remove_pat, two_factor="normal"),
+    Route("users.2fa.enableEmail", ("POST",), enable_email_2fa),
+    Route("users.2fa.disableEmail", ("POST",), disable_email_2fa, two_factor="no-remember"),
+    Route("users.2fa.sendEmailCode", ("POST",), send_email_code, auth=False),
+    Route("users.resetTOTP", ("POST",), reset_totp, two_factor="no-remember"),
+    Route("users.resetE2EKey", ("POST",), reset_e2e_key, two_factor="no-remember"),
 ]

@@ -15,7 +15,8 @@ from aiohttp import BodyPartReader, web
 
 from ._backend import parse_body
 from ._images import color_for, grey_jpeg, letters_svg, solid_png
-from ._routing import Ctx, Route, Schema, route_error, validate
+from ._routing import Ctx, Route, route_error, validate
+from ._schemas import SCHEMAS
 from ._store import Avatar, User
 from ._wire import (
     API_HEADERS,
@@ -29,8 +30,6 @@ if TYPE_CHECKING:
     from ._backend import Backend
 
 _FALLBACK_DATE = "Thu, 01 Jan 2015 00:00:00 GMT"
-_TARGET = {"userId": "str", "username": "str", "user": "str"}
-_SET_JSON = Schema({"avatarUrl": "str", **_TARGET}, required=("avatarUrl",))
 
 
 async def _read_multipart(request: web.Request) -> tuple[dict[str, str], Avatar | None]:
@@ -65,7 +64,8 @@ async def set_avatar(ctx: Ctx) -> dict[str, Any]:
     if multipart:
         ctx.params, image = await _read_multipart(ctx.request)
     else:
-        ctx.params = validate(await parse_body(ctx.request), _SET_JSON, query=False)
+        ctx.params = validate(await parse_body(ctx.request), SCHEMAS["users.setAvatar"],
+                              query=False)
     if ctx.is_self_target():
         target = ctx.caller
         if not settings["Accounts_AllowUserAvatarChange"]:
@@ -91,7 +91,10 @@ async def set_avatar(ctx: Ctx) -> dict[str, Any]:
         store.avatars[target["_id"]] = image
         target["avatarOrigin"] = "upload"
     else:
-        url = ctx.params["avatarUrl"]
+        url = ctx.params.get("avatarUrl")
+        if not url:
+            # 8.8.1's schema makes avatarUrl optional; without it the route wants an upload.
+            raise route_error("The 'image' param is required")
         if not url.startswith(("http://", "https://")):
             raise meteor_error("error-avatar-invalid-url", f"Invalid avatar URL: {url}",
                                {"method": "setAvatarFromService", "url": url})
@@ -145,9 +148,9 @@ async def get_avatar_suggestion(ctx: Ctx) -> dict[str, Any]:
 
 ROUTES = [
     Route("users.setAvatar", ("POST",), set_avatar, raw_body=True),
-    Route("users.getAvatar", ("GET",), get_avatar, schema=Schema(_TARGET)),
-    Route("users.resetAvatar", ("POST",), reset_avatar, schema=Schema(_TARGET)),
-    Route("users.getAvatarSuggestion", ("GET",), get_avatar_suggestion, schema=Schema({})),
+    Route("users.getAvatar", ("GET",), get_avatar),
+    Route("users.resetAvatar", ("POST",), reset_avatar),
+    Route("users.getAvatarSuggestion", ("GET",), get_avatar_suggestion),
 ]
 
 

@@ -21,7 +21,7 @@ from ._query import (
     strip_paths,
     validate_query,
 )
-from ._routing import ArrayOf, Ctx, Route, Schema, route_error
+from ._routing import Ctx, Route, route_error
 from ._rules import blocked_username_error, username_available, username_is_blocked
 from ._seed import ascii_slug
 from ._store import User
@@ -38,8 +38,6 @@ LIST_FIELDS = ("name", "username", "emails", "roles", "status", "active", "avata
                "lastLogin", "type")
 BY_STATUS_FIELDS = (*LIST_FIELDS, "reason", "federated", "freeSwitchExtension")
 _ONLINE = frozenset({"online", "away", "busy"})
-_STATUS = ("online", "away", "offline", "busy")
-_TARGET = {"userId": "str", "username": "str", "user": "str"}
 
 
 # ------------------------------------------------------------------------------ info
@@ -421,39 +419,17 @@ async def presence(ctx: Ctx) -> dict[str, Any]:
                       if u.get("username") and u.get("status") in _ONLINE], "full": True}
 
 
-# count/offset are numbers (``1.5`` passes; the handler applies parseInt, §5.1).
-_LIST = Schema({"fields": "str", "query": "str", "count": "num", "offset": "num", "sort": "str",
-                "email": "str1"})
-# listByStatus keeps the legacy ``coerceTypes: true``: a lone ``roles=x`` is not an array.
-_BY_STATUS = Schema({"status": ("active", "deactivated"), "hasLoggedIn": "bool", "type": "str",
-                     "roles": "arr_str", "searchTerm": "str",
-                     "inactiveReason": ArrayOf(("deactivated", "pending_approval",
-                                                "idle_too_long")),
-                     "count": "num", "offset": "num", "sort": "str"})
-
 ROUTES = [
-    Route("users.info", ("GET",), info,
-          schema=Schema({"userId": "str", "username": "str", "importId": "str", "email": "str",
-                         "freeSwitchExtension": "str", "includeUserRooms": "str"},
-                        exclusive=("userId", "username", "importId", "email",
-                                   "freeSwitchExtension"),
-                        exclusive_required=True)),
-    Route("users.list", ("GET",), users_list, permissions=("view-d-room",), schema=_LIST),
-    Route("users.listByStatus", ("GET",), list_by_status, permissions=("view-d-room",),
-          schema=_BY_STATUS),
-    Route("users.autocomplete", ("GET",), autocomplete,
-          schema=Schema({"selector": "str"}, required=("selector",))),
-    Route("users.checkUsernameAvailability", ("GET",), check_username_availability,
-          schema=Schema({"username": "str1"}, required=("username",))),
-    Route("users.getUsernameSuggestion", ("GET",), get_username_suggestion, schema=Schema({}),
+    Route("users.info", ("GET",), info),
+    Route("users.list", ("GET",), users_list, permissions=("view-d-room",)),
+    Route("users.listByStatus", ("GET",), list_by_status, permissions=("view-d-room",)),
+    Route("users.autocomplete", ("GET",), autocomplete),
+    Route("users.checkUsernameAvailability", ("GET",), check_username_availability),
+    Route("users.getUsernameSuggestion", ("GET",), get_username_suggestion,
           allow_no_username=True),
-    Route("users.listTeams", ("GET",), list_teams,
-          schema=Schema({"userId": "str1"}, required=("userId",))),
-    Route("users.getStatus", ("GET",), get_status, schema=Schema(_TARGET)),
-    Route("users.getPresence", ("GET",), get_presence, schema=Schema(_TARGET)),
-    Route("users.setStatus", ("POST",), set_status, rate="set-status",
-          schema=Schema({**_TARGET, "status": _STATUS, "message": "str", "expiresAt": "str"},
-                        any_required=("status", "message"))),
-    Route("users.presence", ("GET",), presence,
-          schema=Schema({"from": "str", "ids": "str_or_arr"})),
+    Route("users.listTeams", ("GET",), list_teams),
+    Route("users.getStatus", ("GET",), get_status),
+    Route("users.getPresence", ("GET",), get_presence),
+    Route("users.setStatus", ("POST",), set_status, rate="set-status"),
+    Route("users.presence", ("GET",), presence),
 ]

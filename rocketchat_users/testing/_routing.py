@@ -1,49 +1,20 @@
-"""Route table entries, request context and strict schema validation (§3.3, §3.4)."""
+"""Route table entries, request context and the router's schema validation (§3.3, §3.4)."""
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from ._ajv import Invalid, check
+from ._schemas import QUERY_ARRAY_LIMIT, QUERY_PARAMETER_LIMIT, SCHEMAS, RequestSchema
 from ._wire import ApiError, failure, invalid_user_param, user_param_not_provided
 
 if TYPE_CHECKING:
     from ._backend import Backend
     from ._store import User
-
-TypeSpec = Union[str, tuple[str, ...], "Schema", "ArrayOf"]
-
-
-@dataclass(frozen=True)
-class ArrayOf:
-    """An array whose items each match ``items`` (AJV ``items``; errors name ``/key/<i>``)."""
-
-    items: TypeSpec
-
-
-@dataclass(frozen=True)
-class Schema:
-    """A JSON-schema-like object description with ``additionalProperties: false``.
-
-    Type names: ``str`` (``str1`` = minLength 1), ``bool``, ``num`` (``num0`` = minimum 0),
-    ``int``, ``obj``, ``arr``, ``arr_str``, ``str_or_arr``, ``any``; a tuple is an enum of
-    strings; a Schema nests; :class:`ArrayOf` is an array of one item type.
-    """
-
-    props: Mapping[str, TypeSpec]
-    required: tuple[str, ...] = ()
-    additional: bool = False
-    # At most one of these keys may be present and, when ``exclusive_required``, exactly one.
-    exclusive: tuple[str, ...] = ()
-    exclusive_required: bool = False
-    # At least one of these keys must be present (``anyOf`` of required).
-    any_required: tuple[str, ...] = ()
-
 
 Handler = Callable[["Ctx"], Awaitable[dict[str, Any] | web.StreamResponse]]
 
@@ -54,7 +25,8 @@ class Route:
     methods: tuple[str, ...]
     handler: Handler
     auth: bool = True
-    schema: Schema | None = None
+    # None: the route's 8.8.1 schema from _schemas.SCHEMAS (if it has one).
+    schema: RequestSchema | None = None
     # "default" | "none" | a special rule name of §6.1
     rate: str = "default"
     permissions: tuple[str, ...] = ()  # any-of; route level → 403 (§3.5)
@@ -62,6 +34,10 @@ class Route:
     two_factor: str | None = None
     allow_no_username: bool = False
     raw_body: bool = False  # the handler reads the body itself (multipart)
+
+    def __post_init__(self) -> None:
+        if self.schema is None:
+            object.__setattr__(self, "schema", SCHEMAS.get(self.name))
 
 
 @dataclass
@@ -122,111 +98,25 @@ class Ctx:
 
 
 # --------------------------------------------------------------------------- validation
-_NUMBER = re.compile(r"^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
+def validate(data: dict[str, Any], schema: RequestSchema, *, query: bool) -> dict[str, Any]:
+    """The newest router's checks (http-router Router.ts @05360738), after auth (§3.4).
 
-
-class _Invalid(Exception):
-    pass
-
-
-def _coerce(value: Any, spec: TypeSpec, coerce: bool, path: str) -> Any:
-    """Check one value; with ``coerce`` (query strings) convert like AJV ``coerceTypes``."""
-    if isinstance(spec, Schema):
-        if not isinstance(value, dict):
-            raise _Invalid(f"{path} must be object".strip())
-        return _validate(value, spec, coerce, path)
-    if isinstance(spec, ArrayOf):
-        if not isinstance(value, list):
-            raise _Invalid(f"{path} must be array".strip())
-        return [_coerce(item, spec.items, coerce, f"{path}/{i}") for i, item in enumerate(value)]
-    if isinstance(spec, tuple):
-        if value not in spec:
-            raise _Invalid(f"{path} must be equal to one of the allowed values".strip())
-        return value
-    if spec == "any":
-        return value
-    if spec in ("str", "str1"):
-        if not isinstance(value, str):
-            if coerce and isinstance(value, (int, float)) and not isinstance(value, bool):
-                return str(value)
-            raise _Invalid(f"{path} must be string".strip())
-        if spec == "str1" and not value:
-            raise _Invalid(f"{path} must NOT have fewer than 1 characters".strip())
-        return value
-    if spec == "bool":
-        if coerce and value in ("true", "false"):
-            return value == "true"
-        if not isinstance(value, bool):
-            raise _Invalid(f"{path} must be boolean".strip())
-        return value
-    if spec in ("num", "num0", "int"):
-        if coerce and isinstance(value, str) and _NUMBER.match(value):
-            number = float(value)
-            value = int(number) if number.is_integer() else number
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (
-                isinstance(value, float) and not math.isfinite(value)):
-            # AJV's strict numbers: Infinity/NaN (e.g. a coerced "1e400") are not numbers.
-            raise _Invalid(f"{path} must be {'integer' if spec == 'int' else 'number'}".strip())
-        if spec == "int" and not float(value).is_integer():
-            raise _Invalid(f"{path} must be integer".strip())
-        if spec == "num0" and value < 0:
-            raise _Invalid(f"{path} must be >= 0".strip())
-        return value
-    if spec == "obj":
-        if not isinstance(value, dict):
-            raise _Invalid(f"{path} must be object".strip())
-        return value
-    if spec in ("arr", "arr_str"):
-        if not isinstance(value, list):
-            raise _Invalid(f"{path} must be array".strip())
-        if spec == "arr_str" and not all(isinstance(v, str) for v in value):
-            raise _Invalid(f"{path} must be string".strip())
-        return value
-    if spec == "str_or_arr":
-        if isinstance(value, str) or (isinstance(value, list)
-                                      and all(isinstance(v, str) for v in value)):
-            return value
-        raise _Invalid(f"{path} must be string".strip())
-    raise AssertionError(spec)
-
-
-def _validate(data: dict[str, Any], schema: Schema, coerce: bool, path: str) -> dict[str, Any]:
-    prefix = f"{path} " if path else ""
-    present = [k for k in schema.exclusive if k in data]
-    if len(present) > 1:
-        raise _Invalid(f"{prefix}must NOT have additional properties")
-    if schema.exclusive_required and not present:
-        raise _Invalid(f"{prefix}must have required property '{schema.exclusive[0]}'")
-    for key in schema.required:
-        if key not in data:
-            raise _Invalid(f"{prefix}must have required property '{key}'")
-    if schema.any_required and not any(k in data for k in schema.any_required):
-        raise _Invalid(f"{prefix}must have required property '{schema.any_required[0]}'")
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        spec = schema.props.get(key)
-        if spec is None:
-            if not schema.additional:
-                raise _Invalid(f"{prefix}must NOT have additional properties")
-            out[key] = value
-            continue
-        out[key] = _coerce(value, spec, coerce, f"{path}/{key}")
-    return out
-
-
-def validate(data: dict[str, Any], schema: Schema, *, query: bool) -> dict[str, Any]:
-    """Validate and coerce; raise the G8 validation error of §3.3 on failure.
-
-    Query schemas answer errorType ``error-invalid-params`` without the suffix; body schemas
-    (newest http-router) answer ``invalid-params`` with the ``[invalid-params]`` suffix.
+    A query string the parser refuses (more than 500 values for one key, or more than 1000
+    parameters) answers 400 ``Invalid query parameters``; then the query schema, with
+    errorType ``error-invalid-params``; then the body schema, with ``invalid-params``. The
+    error text is AJV's messages joined by ``"\\n "``: no instance path, no suffix.
     """
+    if query:
+        values = [len(v) if isinstance(v, list) else 1 for v in data.values()]
+        if sum(values) > QUERY_PARAMETER_LIMIT or max(values, default=0) > QUERY_ARRAY_LIMIT:
+            raise ApiError(400, {"success": False, "error": "Invalid query parameters"})
     try:
-        return _validate(data, schema, query, "")
-    except _Invalid as exc:
-        message = str(exc)
-        if query:
-            raise failure(message, "error-invalid-params") from None
-        raise failure(f"{message} [invalid-params]", "invalid-params") from None
+        checked = check(data, schema.schema, schema.coerce)
+    except Invalid as exc:
+        error_type = "error-invalid-params" if schema.where == "query" else "invalid-params"
+        raise ApiError(400, {"success": False, "errorType": error_type,
+                             "error": str(exc)}) from None
+    return checked  # type: ignore[no-any-return]
 
 
 def route_error(message: str) -> ApiError:

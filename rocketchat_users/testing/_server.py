@@ -21,7 +21,7 @@ from ._store import Store, User
 from ._twofactor import TwoFactor, new_totp_secret, totp_now
 from ._wire import json_response, now_iso, random_id
 
-SERVER_VERSION = "8.5.0"
+SERVER_VERSION = "8.8.1"  # the release whose request schemas _schemas.py holds
 _STATUSES = ("online", "away", "busy", "offline")
 
 

@@ -145,26 +145,3 @@ KNOWN_ROLES = frozenset({
     "admin", "user", "bot", "app", "guest", "anonymous", "moderator", "owner", "leader",
     "livechat-agent", "livechat-manager", "livechat-monitor", "livechat-guest",
 })
-
-# Keys users.setPreferences accepts (§8.3) with a coarse JSON type for validation.
-PREFERENCE_KEYS: dict[str, str] = {
-    "newRoomNotification": "string", "newMessageNotification": "string",
-    "clockMode": "number", "useEmojis": "boolean", "convertAsciiEmoji": "boolean",
-    "alsoSendThreadToChannel": "string", "saveMobileBandwidth": "boolean",
-    "collapseMediaByDefault": "boolean", "autoImageLoad": "boolean",
-    "emailNotificationMode": "string", "unreadAlert": "boolean",
-    "notificationsSoundVolume": "number", "desktopNotifications": "string",
-    "pushNotifications": "string", "enableAutoAway": "boolean", "highlights": "array",
-    "showThreadsInMainChannel": "boolean", "desktopNotificationRequireInteraction": "boolean",
-    "hideUsernames": "boolean", "hideRoles": "boolean", "displayAvatars": "boolean",
-    "hideFlexTab": "boolean", "sendOnEnter": "string", "language": "string",
-    "sidebarShowFavorites": "boolean", "sidebarShowUnread": "boolean",
-    "sidebarSortby": "string", "sidebarViewMode": "string", "sidebarDisplayAvatar": "boolean",
-    "sidebarGroupByType": "boolean", "muteFocusedConversations": "boolean",
-    "dontAskAgainList": "array", "featuresPreview": "array", "themeAppearence": "string",
-    "fontSize": "string", "receiveLoginDetectionEmail": "boolean",
-    "notifyCalendarEvents": "boolean", "idleTimeLimit": "number",
-    "omnichannelTranscriptEmail": "boolean", "omnichannelTranscriptPDF": "boolean",
-    "omnichannelHideConversationAfterClosing": "boolean", "enableMobileRinging": "boolean",
-    "mentionsWithSymbol": "boolean", "masterVolume": "number", "messageViewMode": "number",
-}

@@ -79,8 +79,12 @@ async def test_set_avatar_errors(alice: Api, server: Emulator) -> None:
     reply = await alice.post("users.setAvatar", {"avatarUrl": "https://example.com/a.png",
                                                  "username": "admin"})
     assert_error(reply, 403, "unauthorized")
+    # 8.8.1: avatarUrl is optional in the schema; without it the route wants an upload.
     reply = await alice.post("users.setAvatar", {})
-    assert_error(reply, 400, error_type="invalid-params")
+    assert_error(reply, 400, "The 'image' param is required")
+    reply = await alice.post("users.setAvatar", {"avatarUrl": "https://x.example/a.png",
+                                                 "user": "admin"})
+    assert_error(reply, 400, "must NOT have additional properties", "invalid-params")
     server.settings["Accounts_AllowUserAvatarChange"] = False
     reply = await alice.post("users.setAvatar", {"avatarUrl": "https://example.com/a.png"})
     assert_error(reply, 400, "Change avatar is not allowed [error-not-allowed]")
