@@ -614,14 +614,19 @@ IMPORTS = {
 
 
 def import_times(rounds: int) -> dict[str, Series]:
+    # With bytecode caches, as an installed package has them (PYTHONDONTWRITEBYTECODE would
+    # make every run compile the SDK from source, ~15 ms); the first, unmeasured round writes
+    # them.
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
     times: dict[str, list[float]] = {name: [] for name in IMPORTS}
-    for _ in range(rounds):
+    for round_ in range(rounds + 1):
         for name, statement in IMPORTS.items():
             code = ("import time; t = time.perf_counter(); " + statement
                     + "; print(time.perf_counter() - t)")
             done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                                  check=True)
-            times[name].append(float(done.stdout) * 1000)
+                                  check=True, env=env)
+            if round_:
+                times[name].append(float(done.stdout) * 1000)
     return {name: Series(values) for name, values in times.items()}
 
 
