@@ -126,6 +126,7 @@ class Session:
         self._two_factor = two_factor
         self._max_connections = max_connections
         self._http = client_session
+        self._reads: aiohttp.ClientSession | None = client_session  # GETs: see _client()
         self._owns_http = client_session is None
         self._closed = False
         self._urls: dict[str, yarl.URL] = {}  # built once per row
@@ -165,11 +166,14 @@ class Session:
         if self._closed:
             return
         self._closed = True
-        if self._owns_http and self._http is not None:
-            await self._http.close()
-        self._http = None
+        if self._owns_http:
+            if self._reads is not None:
+                await self._reads.close()  # shares the connector: closes no connection
+            if self._http is not None:
+                await self._http.close()
+        self._http = self._reads = None
 
-    def _client(self) -> aiohttp.ClientSession:
+    def _client(self, *, traced: bool = True) -> aiohttp.ClientSession:
         if self._closed:
             raise RuntimeError("this Session is closed; open a new one")
         if self._http is None:
@@ -183,7 +187,17 @@ class Session:
                 timeout=aiohttp.ClientTimeout(total=None),  # call() owns the time budget
                 trace_configs=[trace],
             )
-        return self._http
+        if traced:
+            return self._http
+        if self._reads is None:
+            # GETs need no `sent` tracking (any GET may go again): the same pool, without the
+            # trace hooks that aiohttp runs on every request when a TraceConfig is set.
+            self._reads = aiohttp.ClientSession(
+                connector=self._http.connector,
+                connector_owner=False,
+                timeout=aiohttp.ClientTimeout(total=None),
+            )
+        return self._reads
 
     # ---- auth ---------------------------------------------------------------------------------
 
@@ -357,16 +371,18 @@ class Session:
         request = build_request(
             state.endpoint, **state.args, auth=auth, two_factor=state.two_factor
         )
-        http = self._client()
+        idempotent = state.endpoint.idempotent
+        http = self._client(traced=not idempotent)
         url = self._urls.get(request.path)
         if url is None:
             url = yarl.URL(f"{self.base_url}/{request.path}", encoded=True)
             if state.args["subject"] is None:  # one per row; an avatar's subject varies
                 self._urls[request.path] = url
-        progress = SimpleNamespace(sent=not self._owns_http)  # unknown on a caller's session
+        # Unknown on a caller's session and for GETs (untraced): "may have reached the server".
+        progress = SimpleNamespace(sent=idempotent or not self._owns_http)
         state.progress = progress
         timeout = None
-        if state.endpoint.idempotent and attempt < self.retry.attempts:
+        if idempotent and attempt < self.retry.attempts:
             # A GET that goes silent gets a share of the budget, so that a retry has time left
             # (DESIGN: a read timeout is retried for GETs). The last try may use it all.
             share = (deadline - _now()) / (self.retry.attempts - attempt + 1)
