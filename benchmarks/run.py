@@ -38,7 +38,7 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import formatdate
@@ -683,8 +683,14 @@ def main() -> None:
         print(f"# {args.users:,} users rendered, ~{size:.0f} B each as JSON")
         with raw_server(www, 0.0) as raw, raw_server(www, args.latency) as slow:
             if "walk" in parts:
-                server = nginx_server(www, tmp) if use_nginx else raw_server(www, 0.0)
-                with server as fast:
+                with ExitStack() as stack:
+                    fast = raw
+                    if use_nginx:
+                        try:
+                            fast = stack.enter_context(nginx_server(www, tmp))
+                        except RuntimeError as exc:  # e.g. no permission to run it here
+                            print(f"# nginx did not start ({exc}): the raw server instead")
+                            use_nginx = False
                     walks = interleaved(kinds, f"{fast}/n{args.users}", args.rounds,
                                         args.users, args.smoke)
                 print_walks(f"{args.users:,} users, {'nginx' if use_nginx else 'raw'}", walks)
