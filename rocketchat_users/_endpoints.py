@@ -2,7 +2,8 @@
 
 A row says how to reach the method (HTTP method, path, whether auth headers go along), where
 its payload sits in the answer (the envelope key) and what type it decodes to. Each row builds
-its decoder once, at import, so that answering a call is one ``decode`` of the body bytes.
+its decoder once, on its first answer, so that answering a call is one ``decode`` of the body
+bytes and importing the table builds none of them.
 """
 
 from __future__ import annotations
@@ -55,21 +56,23 @@ class Endpoint(Generic[T]):
     root: bool = False  # mounted at the site root, not under /api/v1 (the avatar route)
     not_found_text: str | None = None  # free text this method uses for "no such user"
     post: Post | None = None  # turns the decoded payload (and headers) into T
-    decoder: msgspec.json.Decoder[Any] | None = field(init=False, default=None, repr=False)
+    _decoder: msgspec.json.Decoder[Any] | None = field(init=False, default=None, repr=False)
 
-    def __post_init__(self) -> None:
-        if self.kind != "json" or self.result is None:
-            return
-        if self.key is None:
-            decoded: Any = self.result
-        else:
-            # The envelope is peeled by the decoder: a one-field Struct around the payload.
-            default = None if self.optional else msgspec.NODEFAULT
-            decoded = msgspec.defstruct(
-                f"{self.label.replace(' ', '_').replace('.', '_')}_envelope",
-                [(self.key, self.result | None if self.optional else self.result, default)],
-            )
-        object.__setattr__(self, "decoder", msgspec.json.Decoder(decoded))
+    @property
+    def decoder(self) -> msgspec.json.Decoder[Any] | None:
+        """The decoder of this row's answers, built on first use (not at import: ~50 rows)."""
+        if self._decoder is None and self.kind == "json" and self.result is not None:
+            if self.key is None:
+                decoded: Any = self.result
+            else:
+                # The envelope is peeled by the decoder: a one-field Struct around the payload.
+                default = None if self.optional else msgspec.NODEFAULT
+                decoded = msgspec.defstruct(
+                    f"{self.label.replace(' ', '_').replace('.', '_')}_envelope",
+                    [(self.key, self.result | None if self.optional else self.result, default)],
+                )
+            object.__setattr__(self, "_decoder", msgspec.json.Decoder(decoded))
+        return self._decoder
 
     @property
     def label(self) -> str:

@@ -52,6 +52,7 @@ _PERMISSION_TYPES = frozenset(
     }
 )
 _USER_NOT_FOUND_TYPES = frozenset({"error-invalid-user", "error-user-not-found"})
+_CLOSING_SUCCESS = re.compile(rb'"success"\s*:\s*true\s*}\s*')
 _SECRET_PARAM = re.compile(r"(rc_token=)[^&#\s]*")
 # Values of these keys are secrets wherever a body is quoted (an excerpt may cut one short).
 _SECRET_FIELD = re.compile(
@@ -255,6 +256,11 @@ def _says_failure(body: bytes) -> bool:
     it at once; any ``"success"`` followed by ``false`` is then confirmed by a real decode.
     """
     at = body.rfind(b'"success"')
+    if _CLOSING_SUCCESS.fullmatch(body, at) is not None:
+        # `"success": true}` and nothing after: the top-level key, and the last one (a
+        # duplicate key decodes to its last value), so no earlier "success" can matter. This
+        # spares a second scan of the whole body (~15 us on a 50 kB page).
+        return False
     while at != -1:
         rest = body[at + 9 : at + 24].lstrip()
         if rest[:1] == b":" and rest[1:].lstrip()[:5] == b"false":

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+import subprocess
+import sys
 
 import msgspec
 
@@ -36,3 +38,18 @@ def test_error_tree_matches_design() -> None:
         assert issubclass(cls, rcu.APIError)
     for base in (rcu.TransportError, rcu.ResponseDecodeError, rcu.APIError):
         assert issubclass(base, rcu.RocketChatError)
+
+
+def test_import_loads_the_session_and_sync_only_when_asked() -> None:
+    # A fresh interpreter: `import rocketchat_users` must stay cheap (no aiohttp client, no
+    # endpoint table, no sync), and the lazy names must still resolve to the real objects.
+    code = (
+        "import sys, rocketchat_users as rcu\n"
+        "heavy = ('rocketchat_users._session', 'rocketchat_users.sync', 'aiohttp')\n"
+        "print([m for m in heavy if m in sys.modules])\n"
+        "from rocketchat_users._session import Session\n"
+        "print(rcu.Session is Session, rcu.sync.plan.__module__, callable(rcu.bulk))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.splitlines() == ["[]", "True rocketchat_users.sync True"]
