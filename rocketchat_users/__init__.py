@@ -23,6 +23,7 @@ from .errors import (
     TransportError,
     TwoFactorRequiredError,
     UserNotFoundError,
+    WalkError,
 )
 from .models import (
     Avatar,
@@ -51,6 +52,7 @@ from .models import (
     UserStatus,
     UserUpdate,
 )
+from .paging import WalkStats
 
 __version__ = "0.1.0"
 
@@ -97,6 +99,8 @@ __all__ = [
     "UserStatus",
     "UserUpdate",
     "UsersPage",
+    "WalkError",
+    "WalkStats",
     "__version__",
     "bulk",
     "sync",
