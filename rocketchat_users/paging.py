@@ -192,7 +192,7 @@ class _Pager:
         seen: set[str] = set()  # otherwise: every id yielded
         yielded = False
         last_end = last_total = 0  # where the last trusted page ended, and its total
-        misses = back = 0
+        misses = back = dry = 0
         request(0)
         try:
             while ahead:
@@ -246,11 +246,12 @@ class _Pager:
                     seen.update(u.id for u in new)
                 self.duplicates += len(users) - len(new)
                 end = slot.offset + len(users)
-                short = len(users) < slot.count
-                if end >= page.total or (short and not new):
+                # Shorter than the server's pages and nothing new: the end, or a cap lowered
+                # just then (a refetch behind the walk); twice in a row, it is the end.
+                dry = dry + 1 if not new and len(users) < min(slot.count, size) else 0
+                if end >= page.total or dry == 2:
                     # The list ended within this page when it was read: every user present
-                    # throughout has been yielded. (`total` may lie high: then the short page
-                    # that brings nothing new is the end.)
+                    # throughout has been yielded. (A `total` that lies high ends by `dry`.)
                     if new:
                         yield _added(page, slot.offset, new)
                     return

@@ -204,9 +204,10 @@ async def test_a_total_that_lies_ends_at_the_first_empty_page() -> None:
     probe = Probe(fake_server([f"u{i:02d}" for i in range(45)], cap=10, total=10_000))
     walk = UserWalk(probe, page_size=10, concurrency=4)
     assert len([u async for u in walk]) == 45 and walk.total == 10_000
-    # The pages up to the short one, those in flight when it came, and one read back from the
-    # first empty page (an empty page proves nothing: users may have been deleted before it).
-    assert len(probe.requests) <= 6 + 4 and await page_tasks_settle() == set()
+    # The pages up to the short one, those in flight when it came, and two reads back from
+    # the first empty page (an empty page proves nothing: users may have been deleted before
+    # it; a short page with nothing new, twice, is the end).
+    assert len(probe.requests) <= 6 + 4 + 1 and await page_tasks_settle() == set()
 
 
 # ---- bounds, early exit, errors ------------------------------------------------------------------
