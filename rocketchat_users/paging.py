@@ -24,7 +24,8 @@ import logging
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import islice
+from operator import lt
 
 from .errors import WalkError
 from .models import User, UsersPage
@@ -38,6 +39,9 @@ BY_ID = {"_id": 1}
 
 OVERLAP = 2
 """Users a page re-reads of the previous one: at the default 100-user cap, 2% more requests."""
+
+CALM_PAGES = 8
+"""Pages in a row that reach back, after which a grown overlap halves again."""
 
 MAX_REFETCHES = 12
 """Reads of one gap in a row that bring nothing new before the walk gives up (WalkError)."""
@@ -110,7 +114,7 @@ class UserWalk(_Walk):
     ) -> None:
         super().__init__(fetch, page_size=page_size, concurrency=concurrency, by_id=by_id)
         self._buffer: list[User] = []
-        self._next = 0
+        self._next = self._end = 0
 
     def __aiter__(self) -> AsyncIterator[User]:
         return self
@@ -118,15 +122,15 @@ class UserWalk(_Walk):
     async def __anext__(self) -> User:
         # The users of a decoded page are served from a list: no generator hop per user.
         index = self._next
-        if index < len(self._buffer):
+        if index < self._end:
             self._next = index + 1
             return self._buffer[index]
         page = await self._started().__anext__()  # pages are never empty
-        self._buffer, self._next = page.users, 1
+        self._buffer, self._next, self._end = page.users, 1, len(page.users)
         return page.users[0]
 
     async def aclose(self) -> None:
-        self._buffer, self._next = [], 0
+        self._buffer, self._next, self._end = [], 0, 0
         await super().aclose()
 
 
@@ -154,7 +158,8 @@ class _Slot:
 
 
 def _ascending(users: list[User]) -> bool:
-    return all(a.id < b.id for a, b in pairwise(users))
+    ids = [u.id for u in users]
+    return all(map(lt, ids, islice(ids, 1, None)))  # C loops: it runs for every user
 
 
 class _Pager:
@@ -192,7 +197,7 @@ class _Pager:
         seen: set[str] = set()  # otherwise: every id yielded
         yielded = False
         last_end = last_total = 0  # where the last trusted page ended, and its total
-        misses = back = dry = 0
+        misses = back = dry = calm = 0
         request(0)
         try:
             while ahead:
@@ -213,7 +218,7 @@ class _Pager:
                 else:
                     trusted = slot.offset == 0 or first in seen
                 if not trusted:
-                    misses += 1
+                    misses, calm = misses + 1, 0
                     if misses > MAX_REFETCHES:
                         raise WalkError(
                             f"the server changed faster than the walk could verify its pages: "
@@ -257,6 +262,9 @@ class _Pager:
                     return
                 if new:
                     misses = back = 0
+                    calm += 1
+                    if calm == CALM_PAGES and overlap > OVERLAP:
+                        overlap, calm = max(OVERLAP, overlap // 2), 0  # quiet again: cheaper
                 if len(users) > overlap:
                     # The first page teaches the server's cap; a cap changed mid-walk is
                     # followed the same way: step by what comes back now.
