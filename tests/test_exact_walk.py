@@ -147,8 +147,9 @@ async def test_creates_and_deletes_at_random_positions(seed: int) -> None:
     rng = random.Random(seed)
 
     def churn(server: Scripted, offset: int, count: int) -> None:
-        server.delete(rng.sample(server.ids, 3))
-        server.create(make_ids(3, rng))
+        # More deletes than creates: the users after each deletion shift towards the walk.
+        server.delete(rng.sample(server.ids, 5))
+        server.create(make_ids(2, rng))
 
     server = Scripted(make_ids(1500, rng), cap=100, hook=churn)
     async with serving(server) as rc:
@@ -316,6 +317,18 @@ async def test_iter_pages_is_the_same_walk_by_page() -> None:
     assert walk.stats.pages_fetched <= len(server.requests) and walk.total == len(server.ids)
 
 
+async def test_iter_pages_by_status_against_the_emulator() -> None:
+    async with Emulator(users=120, seed=12, settings={"API_Upper_Count_Limit": 25}) as server, \
+            rcu.Session(server.url, user_id=server.admin.user_id,
+                        auth_token=server.admin.auth_token) as rc:
+        filters = {"status": "active", "roles": ["user"]}
+        expected = [u.id async for u in rc.users.iter_list_by_status(**filters, page_size=25)]
+        walk = rc.users.iter_pages_by_status(**filters, page_size=25, concurrency=2)
+        pages = [page async for page in walk]
+    assert 20 < len(expected) and [u.id for p in pages for u in p.users] == expected
+    assert len(pages) == walk.stats.pages_fetched and pages[-1].total == len(expected)
+
+
 # ---- the emulator's churn= knob, over real sockets ------------------------------------------
 
 
@@ -342,7 +355,7 @@ async def test_churn_knob_is_deterministic_and_recorded() -> None:
 
 async def test_20000_users_under_emulator_churn_at_concurrency_8() -> None:
     settings = {"API_Upper_Count_Limit": 500}
-    async with Emulator(users=20_000, seed=3, churn=(4, 4), settings=settings) as server, \
+    async with Emulator(users=20_000, seed=3, churn=(2, 6), settings=settings) as server, \
             rcu.Session(server.url, user_id=server.admin.user_id,
                         auth_token=server.admin.auth_token) as rc:
         churn = server.churn
