@@ -321,9 +321,10 @@ async def test_iter_pages_by_status_against_the_emulator() -> None:
     async with Emulator(users=120, seed=12, settings={"API_Upper_Count_Limit": 25}) as server, \
             rcu.Session(server.url, user_id=server.admin.user_id,
                         auth_token=server.admin.auth_token) as rc:
-        filters = {"status": "active", "roles": ["user"]}
-        expected = [u.id async for u in rc.users.iter_list_by_status(**filters, page_size=25)]
-        walk = rc.users.iter_pages_by_status(**filters, page_size=25, concurrency=2)
+        expected = [u.id async for u in rc.users.iter_list_by_status(
+            status="active", roles=["user"], page_size=25)]
+        walk = rc.users.iter_pages_by_status(status="active", roles=["user"], page_size=25,
+                                             concurrency=2)
         pages = [page async for page in walk]
     assert 20 < len(expected) and [u.id for p in pages for u in p.users] == expected
     assert len(pages) == walk.stats.pages_fetched and pages[-1].total == len(expected)
