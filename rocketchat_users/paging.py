@@ -190,6 +190,7 @@ class _Pager:
                 # Memory stays within `concurrency` pages: the farthest one is read again later.
                 last = ahead.pop()
                 last.task.cancel()
+                dropped[:] = [task for task in dropped if not task.done()]  # a long walk
                 dropped.append(last.task)
                 next_offset = min(next_offset, last.offset)
 

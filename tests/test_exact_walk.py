@@ -48,6 +48,7 @@ class Scripted:
         self.cap, self.sorts, self.sorts_for, self.hook = cap, sorts, sorts_for, hook
         self.requests: list[tuple[int, int]] = []
         self.served = 0  # users sent, all pages together
+        self.in_flight = self.most_in_flight = 0
 
     @property
     def throughout(self) -> set[str]:
@@ -81,7 +82,12 @@ class Scripted:
         order = self.ordered(sort)
         chunk = order[offset:offset + min(count, self.cap)]
         self.served += len(chunk)
-        await asyncio.sleep(0.001)  # let concurrent requests interleave
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(0.001)  # let concurrent requests interleave
+        finally:
+            self.in_flight -= 1
         return web.json_response({
             "users": [{"_id": i, "username": f"user-{i}"} for i in chunk],
             "count": len(chunk), "offset": offset, "total": len(order), "success": True,
@@ -139,6 +145,7 @@ async def test_deletes_behind_the_walk_lose_nobody(concurrency: int) -> None:
         got = [u.id async for u in walk]
     assert len(server.deleted) == 12
     assert_exact(got, server)
+    assert server.most_in_flight <= concurrency  # refetches included
     assert walk.stats.pages_refetched >= 1
 
 
@@ -157,6 +164,7 @@ async def test_creates_and_deletes_at_random_positions(seed: int) -> None:
         got = [u.id async for u in walk]
     assert len(server.deleted) > 30 and server.created
     assert_exact(got, server)
+    assert server.most_in_flight <= 4
     stats = walk.stats
     # Read pages only: a page cancelled once the walk knew its end is not counted.
     assert stats.pages_fetched <= len(server.requests)
