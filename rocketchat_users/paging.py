@@ -217,7 +217,9 @@ class _Pager:
                 elif self.by_id:
                     trusted = slot.offset == 0 or (covered is not None and first <= covered)
                 else:
-                    trusted = slot.offset == 0 or first in seen
+                    # Any user already yielded will do: the page is contiguous, and what was
+                    # walked is one run from the start (the first user may be a new one).
+                    trusted = slot.offset == 0 or any(u.id in seen for u in users)
                 if not trusted:
                     misses, calm = misses + 1, 0
                     if misses > MAX_REFETCHES:
@@ -248,13 +250,21 @@ class _Pager:
                     if users and (covered is None or users[-1].id > covered):
                         covered = users[-1].id
                 else:
-                    new = [u for u in users if u.id not in seen]
+                    # Unseen users before a seen one were created behind the walk: leaving
+                    # them out keeps the users present throughout in the caller's order.
+                    start = next((i for i in range(len(users), 0, -1) if users[i - 1].id in seen),
+                                 0)
+                    new = [u for u in users[start:] if u.id not in seen]
                     seen.update(u.id for u in new)
                 self.duplicates += len(users) - len(new)
                 end = slot.offset + len(users)
                 # Shorter than the server's pages and nothing new: the end, or a cap lowered
                 # just then (a refetch behind the walk); twice in a row, it is the end.
                 dry = dry + 1 if not new and len(users) < min(slot.count, size) else 0
+                if dry:
+                    # Nothing but the overlap came back: read on overlapping by less, so that
+                    # the next page shows whether anything follows (a cap as small as it).
+                    overlap = max(1, min(overlap, len(users) - 1))
                 if end >= page.total or dry == 2:
                     # The list ended within this page when it was read: every user present
                     # throughout has been yielded. (A `total` that lies high ends by `dry`.)
@@ -266,6 +276,8 @@ class _Pager:
                     calm += 1
                     if calm == CALM_PAGES and overlap > OVERLAP:
                         overlap, calm = max(OVERLAP, overlap // 2), 0  # quiet again: cheaper
+                    elif overlap < OVERLAP < len(users):
+                        overlap = OVERLAP  # pages are long enough again
                 if len(users) > overlap:
                     # The first page teaches the server's cap; a cap changed mid-walk is
                     # followed the same way: step by what comes back now.

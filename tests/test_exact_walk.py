@@ -149,8 +149,11 @@ async def test_deletes_behind_the_walk_lose_nobody(concurrency: int) -> None:
     assert walk.stats.pages_refetched >= 1
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-async def test_creates_and_deletes_at_random_positions(seed: int) -> None:
+@pytest.mark.parametrize(("seed", "sort"), [(1, None), (2, None), (3, None),
+                                            (4, {"username": -1}), (5, {"username": 1})])
+async def test_creates_and_deletes_at_random_positions(
+    seed: int, sort: dict[str, int] | None
+) -> None:
     rng = random.Random(seed)
 
     def churn(server: Scripted, offset: int, count: int) -> None:
@@ -160,10 +163,14 @@ async def test_creates_and_deletes_at_random_positions(seed: int) -> None:
 
     server = Scripted(make_ids(1500, rng), cap=100, hook=churn)
     async with serving(server) as rc:
-        walk = rc.users.iter_list(concurrency=4)
+        walk = rc.users.iter_list(sort=sort, concurrency=4)
         got = [u.id async for u in walk]
     assert len(server.deleted) > 30 and server.created
-    assert_exact(got, server)
+    # A caller's sort: a page whose first user is a new one still counts as reaching back,
+    # and the users present throughout come in the caller's order.
+    assert_exact(got, server, ordered=sort is None)
+    present = [i for i in got if i in server.throughout]
+    assert present == sorted(present, reverse=sort is not None and sort["username"] < 0)
     assert server.most_in_flight <= 4
     stats = walk.stats
     # Read pages only: a page cancelled once the walk knew its end is not counted.
