@@ -28,6 +28,7 @@ from .errors import (
     TransportError,
     TwoFactorRequiredError,
     UserNotFoundError,
+    WalkError,
 )
 from .models import (
     Avatar,
@@ -56,6 +57,7 @@ from .models import (
     UserStatus,
     UserUpdate,
 )
+from .paging import WalkStats
 
 if TYPE_CHECKING:  # type checkers see the names as plain imports
     from . import sync
@@ -131,6 +133,8 @@ __all__ = [
     "UserStatus",
     "UserUpdate",
     "UsersPage",
+    "WalkError",
+    "WalkStats",
     "__version__",
     "bulk",
     "sync",

@@ -14,6 +14,7 @@ RocketChatError                    base of everything the SDK raises on purpose
     ├── NotFoundError              404
     ├── RateLimitError             429: .retry_after .limit .remaining .reset_at
     └── ServerError                any 5xx
+└── WalkError                      a walk could not keep its guarantee: .offset
 ```
 
 Messages are one line and never carry a secret: the server's text is kept, request
@@ -38,6 +39,7 @@ __all__ = [
     "TransportError",
     "TwoFactorRequiredError",
     "UserNotFoundError",
+    "WalkError",
 ]
 
 # JSON-shaped value the server put in `details` (an object, a list of rule objects, …).
@@ -174,3 +176,13 @@ class RateLimitError(APIError):
 class ServerError(APIError):
     """Any 5xx, whatever its body."""
 
+
+
+class WalkError(RocketChatError):
+    """A user walk that cannot stay exact: the server deletes users faster than the walk can
+    verify its pages, or stopped honouring ``sort`` after users were yielded. ``offset``: the
+    page where it gave up."""
+
+    def __init__(self, message: str, *, offset: int) -> None:
+        super().__init__(message)
+        self.offset = offset

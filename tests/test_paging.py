@@ -189,18 +189,25 @@ async def test_total_growth_extends_the_walk(
 
 async def test_short_page_mid_walk_is_fetched_again_from_where_it_ended() -> None:
     ids = [f"u{i:03d}" for i in range(100)]
-    probe = Probe(fake_server(ids, cap=10, short={30: 4}))
-    assert [u.id async for u in UserWalk(probe, page_size=25, concurrency=3)] == ids
-    # The first page teaches the cap (10); 30 came back with 4 users: 34..39 are asked again.
-    assert probe.requests[0] == (0, 25) and (34, 6) in probe.requests
-    assert {count for _, count in probe.requests[1:]} <= {10, 6}
+    probe = Probe(fake_server(ids, cap=10, short={24: 4}))
+    walk = UserWalk(probe, page_size=25, concurrency=3)
+    assert [u.id async for u in walk] == ids
+    # Every page asks page_size + the 2-user overlap; the first teaches the cap (10), so pages
+    # step by 8. 24 came back with 4 users (24..27): the page at 32 does not reach back, and
+    # the gap is read again from 26 (27's overlap) before 32 is trusted.
+    assert probe.requests[0] == (0, 27) and (26, 27) in probe.requests
+    assert {count for _, count in probe.requests} == {27}
+    assert walk.stats.pages_refetched == 1
 
 
 async def test_a_total_that_lies_ends_at_the_first_empty_page() -> None:
     probe = Probe(fake_server([f"u{i:02d}" for i in range(45)], cap=10, total=10_000))
     walk = UserWalk(probe, page_size=10, concurrency=4)
     assert len([u async for u in walk]) == 45 and walk.total == 10_000
-    assert len(probe.requests) <= 5 + 4 and await page_tasks_settle() == set()
+    # The pages up to the short one, those in flight when it came, and two reads back from
+    # the first empty page (an empty page proves nothing: users may have been deleted before
+    # it; a short page with nothing new, twice, is the end).
+    assert len(probe.requests) <= 6 + 4 + 1 and await page_tasks_settle() == set()
 
 
 # ---- bounds, early exit, errors ------------------------------------------------------------------

@@ -231,8 +231,9 @@ def test_every_public_method_has_a_wire_case() -> None:
     covered = {case[0] for case in CASES} | {"users.get_avatar", "users.set_avatar", "avatar",
                                              "login"}
     # Walks and watches are made of users.list/listByStatus/presence calls (tested above);
-    # their own tests are in test_paging.py and test_watch_presence.py.
-    covered |= {"users.iter_list", "users.iter_list_by_status", "users.watch_presence"}
+    # their own tests are in test_paging.py, test_exact_walk.py and test_watch_presence.py.
+    covered |= {"users.iter_list", "users.iter_list_by_status", "users.iter_pages",
+                "users.iter_pages_by_status", "users.watch_presence"}
     public = {f"users.{name}" for name in dir(rcu.Session("http://x").users)
               if not name.startswith("_")}
     assert public - covered == set()

@@ -32,7 +32,7 @@ from ..models import (
     UserStatus,
     UserUpdate,
 )
-from ..paging import BY_ID, UserWalk
+from ..paging import BY_ID, PageFetch, PageWalk, UserWalk
 from ..presence import presence_in_chunks, watch_presence
 
 if TYPE_CHECKING:
@@ -118,12 +118,29 @@ class UsersAPI:
         concurrency: int = 4,
     ) -> UserWalk:
         """GET users.list, page after page: an async iterator of every user, once, in order."""
+        page = self._list_pages(query, fields, sort)
+        return UserWalk(page, page_size=page_size, concurrency=concurrency, by_id=sort is None)
 
+    def iter_pages(
+        self,
+        *,
+        query: JSONObject | None = None,
+        fields: Mapping[str, int] | None = None,
+        sort: Mapping[str, int] | None = None,
+        page_size: int = 100,
+        concurrency: int = 4,
+    ) -> PageWalk:
+        """GET users.list, page after page: iter_list's walk, one ``UsersPage`` at a time."""
+        page = self._list_pages(query, fields, sort)
+        return PageWalk(page, page_size=page_size, concurrency=concurrency, by_id=sort is None)
+
+    def _list_pages(self, query: JSONObject | None, fields: Mapping[str, int] | None,
+                    sort: Mapping[str, int] | None) -> PageFetch:
         async def page(offset: int, count: int) -> UsersPage:
             return await self.list(query=query, fields=fields, sort=sort or BY_ID,
                                    offset=offset, count=count)
 
-        return UserWalk(page, page_size=page_size, concurrency=concurrency, by_id=sort is None)
+        return page
 
     def iter_list_by_status(
         self,
@@ -139,7 +156,33 @@ class UsersAPI:
         concurrency: int = 4,
     ) -> UserWalk:
         """GET users.listByStatus, page after page: every matching user, once, in order."""
+        page = self._by_status_pages(status, has_logged_in, type, roles, search_term,
+                                     inactive_reason, sort)
+        return UserWalk(page, page_size=page_size, concurrency=concurrency, by_id=sort is None)
 
+    def iter_pages_by_status(
+        self,
+        *,
+        status: str | None = None,
+        has_logged_in: bool | None = None,
+        type: str | None = None,
+        roles: builtins.list[str] | None = None,
+        search_term: str | None = None,
+        inactive_reason: builtins.list[str] | None = None,
+        sort: Mapping[str, int] | None = None,
+        page_size: int = 100,
+        concurrency: int = 4,
+    ) -> PageWalk:
+        """GET users.listByStatus, page after page: iter_list_by_status's walk, by page."""
+        page = self._by_status_pages(status, has_logged_in, type, roles, search_term,
+                                     inactive_reason, sort)
+        return PageWalk(page, page_size=page_size, concurrency=concurrency, by_id=sort is None)
+
+    def _by_status_pages(
+        self, status: str | None, has_logged_in: bool | None, type: str | None,
+        roles: builtins.list[str] | None, search_term: str | None,
+        inactive_reason: builtins.list[str] | None, sort: Mapping[str, int] | None,
+    ) -> PageFetch:
         async def page(offset: int, count: int) -> UsersPage:
             return await self.list_by_status(
                 status=status, has_logged_in=has_logged_in, type=type, roles=roles,
@@ -147,7 +190,7 @@ class UsersAPI:
                 offset=offset, count=count,
             )
 
-        return UserWalk(page, page_size=page_size, concurrency=concurrency, by_id=sort is None)
+        return page
 
     async def autocomplete(
         self, *, selector: JSONObject, timeout: float | None = None

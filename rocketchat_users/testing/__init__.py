@@ -23,6 +23,11 @@ Arguments (all keyword-only):
                      the live ``API_Enable_Rate_Limiter_Limit_Calls_Default`` /
                      ``..._Time_Default`` settings on every request; ``(calls, seconds)``
                      overrides the default rule (and then the settings are not consulted).
+    churn            ``(creates, deletes)`` per listing request (users.list, users.listByStatus):
+                     before answering, that many users are created (random ids) and deleted
+                     (random, never the admin or rocket.cat); fractions accumulate;
+                     deterministic from ``seed``. ``server.churn`` records ``created`` /
+                     ``deleted`` ids and has ``paused`` (see ``_churn.py``).
 
 The admin (``server.admin``: ``Admin(user_id, auth_token, password, username)``) has username
 ``admin`` — a name the server refuses for *new* users but a real first admin often has — and is
@@ -34,7 +39,7 @@ Test hooks on :class:`Emulator`: ``outbox`` (sent mails, the newest 10,000: ``to
 ``token``, ``welcome``, ``password``, ``invitation``), ``password_of(username)``,
 ``enable_totp(user_id) -> secret``, ``totp_code(user_id)``,
 ``set_connection_status(user_id, status)``, ``add_user(**fields)``, ``get_user(id_or_username)``,
-``login_token(user_id)``, ``request_log``, ``settings`` (live), ``app`` (the aiohttp
+``login_token(user_id)``, ``request_log``, ``churn``, ``settings`` (live), ``app`` (the aiohttp
 Application).
 
 Simplifications (see server-behavior.md for the real thing):

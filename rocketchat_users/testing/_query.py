@@ -286,7 +286,11 @@ def sort_users(docs: Iterable[Mapping[str, Any]], spec: Iterable[tuple[str, int]
     if not any(k == "_id" for k, _ in keys):
         keys.append(("_id", 1))
     for path, direction in reversed(keys):
-        if path == "nameInsensitive":
+        if path == "_id":
+            # Always a string here: a plain key, which walks of 20,000 users under churn need
+            # (every change re-sorts the list).
+            items.sort(key=lambda d: d["_id"], reverse=direction < 0)
+        elif path == "nameInsensitive":
             items.sort(key=lambda d: _rank((d.get("name") or "").lower()),
                        reverse=direction < 0)
         else:

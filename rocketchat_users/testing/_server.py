@@ -14,6 +14,7 @@ from aiohttp import web
 
 from . import _h_accounts, _h_auth, _h_avatar, _h_read
 from ._backend import Backend, Faults, build_middlewares, make_handler
+from ._churn import Churn
 from ._ratelimit import RateLimiter
 from ._seed import ADMIN_USERNAME, seed_store
 from ._settings import DEFAULT_SETTINGS
@@ -52,6 +53,7 @@ class Emulator:
         latency: float = 0.0,
         error_rate: float = 0.0,
         rate_limit: bool | tuple[int, float] = False,
+        churn: tuple[float, float] | None = None,
     ) -> None:
         live: dict[str, Any] = dict(DEFAULT_SETTINGS)
         live["Accounts_TwoFactorAuthentication_RememberFor"] = remember_for
@@ -75,6 +77,11 @@ class Emulator:
         self._admin = Admin(result.admin_id, result.admin_token,
                             self._store.passwords[result.admin_id], ADMIN_USERNAME)
         self._app = self._build_app()
+        self._churn: Churn | None = None
+        if churn is not None:
+            self._churn = Churn(self._store, creates=churn[0], deletes=churn[1], seed=seed,
+                                protected=frozenset({result.admin_id}))
+            self._app.middlewares.append(self._churn.middleware)  # innermost: after faults
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
         self._lock = asyncio.Lock()
@@ -149,6 +156,11 @@ class Emulator:
     def settings(self) -> dict[str, Any]:
         """The live settings dict; changes apply to the next request."""
         return self._store.settings
+
+    @property
+    def churn(self) -> Churn | None:
+        """The ``churn=`` knob's record (created/deleted ids, ``paused``), or None."""
+        return self._churn
 
     @property
     def outbox(self) -> list[dict[str, Any]]:
