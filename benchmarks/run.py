@@ -98,12 +98,18 @@ def render_users(n: int, seed: int = 7) -> list[dict[str, Any]]:
 
 
 def render_pages(root: Path, n: int) -> None:
-    """``root/n{N}/{offset}.json``, plus empty pages past the end (a walker may look there)."""
+    """``root/n{N}/{offset}.json``, plus empty pages past the end (a walker may look there).
+
+    Pages start at every multiple of PAGE (the floor's and the peer's offsets) and of PAGE - 2:
+    the SDK's exact walk asks PAGE + 2 users a page so that pages overlap by two, and with the
+    server's cap of PAGE it steps by PAGE - 2 (benchmarks/iter_list.py counts those requests).
+    """
     folder = root / f"n{n}"
     folder.mkdir(parents=True, exist_ok=True)
     users = render_users(n)
     encode = msgspec.json.Encoder().encode
-    for offset in range(0, n + 8 * PAGE, PAGE):
+    offsets = set(range(0, n + 8 * PAGE, PAGE)) | set(range(0, n + 8 * PAGE, PAGE - 2))
+    for offset in sorted(offsets):
         chunk = users[offset: offset + PAGE]
         body = {"users": chunk, "count": len(chunk), "offset": offset, "total": n,
                 "success": True}
