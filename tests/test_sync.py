@@ -481,3 +481,41 @@ async def test_sync_command_says_how_to_deactivate_a_sole_owner(tmp_path: Path) 
         code, _, err = await run("sync", str(people), "--relinquish", env=env)
         assert code == 0, err
         assert user_doc(server, str(owner.username))["active"] is False
+
+
+async def test_a_sync_rerun_during_churn_converges() -> None:
+    """Users created and deleted while syncing: no round ever "creates" a user who exists (the
+    plan reads through the exact walk), and once the churn stops one more run leaves nothing."""
+    async with Emulator(users=300, seed=5, churn=(2, 2)) as server, rcu.Session(
+            server.url, user_id=server.admin.user_id, auth_token=server.admin.auth_token) as rc:
+        assert server.churn is not None
+        server.churn.paused = True
+        humans = [user async for user in rc.users.iter_list()
+                  if user.type == "user" and user.id != server.admin.user_id and user.active]
+        desired: list[dict[str, object]] = [
+            {"username": u.username, "email": user_doc(server, u.id)["emails"][0]["address"],
+             "name": u.name, "nickname": "synced"} for u in humans[:200]]
+        desired += [{"username": f"new{i}", "email": f"new{i}@example.org", "name": f"New {i}"}
+                    for i in range(30)]
+        server.churn.paused = False
+        for _ in range(3):
+            plan = await sync.plan(rc, desired, deactivate_missing=True)
+            report = await sync.apply(rc, plan)
+            for change, exc in report.failed:
+                # Only a user churn deleted between plan and apply may fail (his update).
+                assert isinstance(exc, rcu.UserNotFoundError), (change.username, exc)
+                assert change.user_id in server.churn.deleted
+        assert server.churn.created and server.churn.deleted
+        server.churn.paused = True
+        final = await sync.apply(rc, await sync.plan(rc, desired, deactivate_missing=True))
+        assert final.failed == []
+        settled = await sync.plan(rc, desired, deactivate_missing=True)
+        assert [getattr(settled, kind) for kind in KINDS[:4]] == [[], [], [], []]
+        for record in desired:
+            doc = user_doc(server, str(record["username"]))
+            assert doc["active"] is True
+            assert doc.get("nickname") == record.get("nickname", doc.get("nickname"))
+        wanted = {str(record["username"]) for record in desired}
+        for user in [u async for u in rc.users.iter_list()]:
+            if user.type == "user" and user.id != server.admin.user_id:
+                assert bool(user.active) == (user.username in wanted), user.username
