@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ._pacing import RateLimit
+
 # Eager although small scripts rarely use it: the module and the function share the name
 # `bulk`, and importing the module later (sync does) would rebind rcu.bulk to the module.
 from .bulk import BulkReport, bulk
@@ -112,6 +114,7 @@ __all__ = [
     "Phone",
     "Preferences",
     "PresenceBatch",
+    "RateLimit",
     "RateLimitError",
     "RequestTimeoutError",
     "ResponseDecodeError",

@@ -9,7 +9,7 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from types import SimpleNamespace, TracebackType
+from types import MappingProxyType, SimpleNamespace, TracebackType
 from typing import Any, Generic, TypeVar
 
 import aiohttp
@@ -17,6 +17,7 @@ import anyio
 import yarl
 
 from . import _endpoints as ep
+from ._pacing import RateLimit, _Route
 from ._protocol import FilePart, QueryValue, Request, build_request, parse_response, redact
 from .api.moderation import ModerationAPI
 from .api.users import UsersAPI
@@ -130,6 +131,7 @@ class Session:
         self._owns_http = client_session is None
         self._closed = False
         self._urls: dict[str, yarl.URL] = {}  # built once per row
+        self._routes: dict[str, _Route] = {}  # rate-limit pacing, per row (_pacing.py)
         self.users = UsersAPI(self)
         self.moderation = ModerationAPI(self)
 
@@ -146,6 +148,18 @@ class Session:
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def rate_limits(self) -> Mapping[str, RateLimit]:
+        """The rate limits the server announced, per route (``"POST users.create"``): a read-only
+        snapshot of each route's latest ``X-RateLimit-*`` headers and the calls waiting on it.
+
+        Routes whose answers carried no such headers (not limited, or a caller holding
+        ``api-bypass-rate-limit``) are absent.
+        """
+        shown = {label: limit for label, route in self._routes.items()
+                 if (limit := route.snapshot()) is not None}
+        return MappingProxyType(shown)
 
     # ---- lifecycle ----------------------------------------------------------------------------
 
@@ -288,8 +302,21 @@ class Session:
         while True:
             attempt += 1
             last = attempt >= self.retry.attempts
+            route = self._routes.get(endpoint.label)
+            if route is None:
+                route = self._routes[endpoint.label] = _Route(endpoint.label)
+            if not route.take():
+                await route.wait(deadline)  # the route's budget is spent: wait for the reset
             try:
-                status, headers, body = await self._send(state, deadline, attempt)
+                try:
+                    status, headers, body = await self._send(state, deadline, attempt)
+                except _Unsent:
+                    route.settle(None, refund=True)
+                    raise
+                except BaseException:
+                    route.settle(None)
+                    raise
+                route.settle(headers, status)
             except _Unsent as unsent:
                 error = self._transport_error(state, unsent.__cause__, sent=False)
                 if last:

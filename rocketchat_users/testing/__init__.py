@@ -75,6 +75,8 @@ prints the admin's credentials (the CLI's ``rocketchat-users emulator`` calls it
 
 from __future__ import annotations
 
+from ._faults import Faults, PostRecord
+from ._ratelimit import RateWindow
 from ._server import SERVER_VERSION, Admin, Emulator, serve
 
-__all__ = ["SERVER_VERSION", "Admin", "Emulator", "serve"]
+__all__ = ["SERVER_VERSION", "Admin", "Emulator", "Faults", "PostRecord", "RateWindow", "serve"]

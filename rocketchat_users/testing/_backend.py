@@ -11,10 +11,11 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from aiohttp import web
 
+from ._faults import Faults, PostRecord
 from ._ratelimit import RateLimiter
 from ._routing import Ctx, Route, validate
 from ._store import Store
@@ -32,9 +33,9 @@ _BAD_GATEWAY = (
 
 
 @dataclass
-class Faults:
+class FaultState:
     latency: float = 0.0
-    error_rate: float = 0.0
+    plan: Faults = field(default_factory=Faults)
     rng: random.Random = field(default_factory=random.Random)
 
 
@@ -43,8 +44,9 @@ class Backend:
     store: Store
     twofactor: TwoFactor
     limiter: RateLimiter | None
-    faults: Faults
+    faults: FaultState
     request_log: list[tuple[str, str]] = field(default_factory=list)
+    post_log: list[PostRecord] = field(default_factory=list)
     # Failed login timestamps per "user:<id>" / "ip:<addr>" (§2.3 brute-force block).
     login_failures: dict[str, list[float]] = field(default_factory=dict)
 
@@ -95,7 +97,7 @@ async def parse_body(request: web.Request) -> dict[str, Any]:
     header at all) is read as text, which is no object. Any failure, an empty body or a
     non-object becomes ``{}``.
     """
-    if not request.can_read_body:
+    if not request.body_exists:  # (not can_read_body: the fault middleware may have read it)
         return {}
     ctype = request.content_type
     try:
@@ -186,16 +188,45 @@ def build_middlewares(backend: Backend) -> Iterable[Any]:
         if len(requests) > REQUEST_LOG_LIMIT:
             # A long-running `rocketchat-users emulator` must not grow without bound.
             del requests[: len(requests) - REQUEST_LOG_LIMIT // 2]
+        record = None
+        if request.method == "POST":
+            # The body is read here (aiohttp keeps it for the handler) so that the log holds
+            # it even when a fault strikes before the handler. Multipart stays unread.
+            raw = await request.read() if request.content_type == "application/json" else b""
+            record = PostRecord(request.path.rsplit("/", 1)[-1], raw)
+            posts = backend.post_log
+            posts.append(record)
+            if len(posts) > REQUEST_LOG_LIMIT:
+                del posts[: len(posts) - REQUEST_LOG_LIMIT // 2]
         fault = backend.faults
         if fault.latency > 0:
             await asyncio.sleep(fault.latency)
-        if fault.error_rate > 0 and fault.rng.random() < fault.error_rate:
-            if fault.rng.random() < 0.5:
+        plan = fault.plan
+        lost = False
+        if plan.any:
+            draw = fault.rng.random()
+            if draw < plan.drop:
+                _drop(request)
+            draw -= plan.drop
+            if draw < plan.bad_gateway:
                 return web.Response(body=_BAD_GATEWAY, status=502, content_type="text/html")
-            # A dropped connection: the client sees the socket close with no answer.
-            if request.transport is not None:
-                request.transport.close()
-            raise asyncio.CancelledError
-        return await handler(request)
+            draw -= plan.bad_gateway
+            lost = draw < plan.lost_answer
+            draw -= plan.lost_answer
+            if draw < plan.slow:
+                await asyncio.sleep(plan.slow_seconds)
+        response = await handler(request)
+        if record is not None and 200 <= response.status < 300:
+            record.applied = True
+        if lost:
+            _drop(request)
+        return response
 
     return [faults]
+
+
+def _drop(request: web.Request) -> NoReturn:
+    """Close the connection with no answer: the client sees it end mid-request."""
+    if request.transport is not None:
+        request.transport.close()
+    raise asyncio.CancelledError

@@ -8,11 +8,19 @@ from dataclasses import dataclass, field
 
 from ._wire import ApiError
 
+WINDOW_LOG_LIMIT = 100_000
+
 
 @dataclass
-class _Window:
+class RateWindow:
+    """One fixed window of the limiter: its client IP and route (``"POST users.create"``), its
+    start (epoch seconds), the calls counted in it and how many of those were refused (429)."""
+
+    ip: str
+    route: str
     start: float
     calls: int = 0
+    refused: int = 0
 
 
 @dataclass
@@ -20,7 +28,8 @@ class RateLimiter:
     # (calls, seconds) given explicitly; None = the API_Enable_Rate_Limiter_* settings, read
     # per request (Backend.rate_rule).
     default: tuple[int, float] | None
-    _windows: dict[tuple[str, str], _Window] = field(default_factory=dict)
+    _windows: dict[tuple[str, str], RateWindow] = field(default_factory=dict)
+    log: list[RateWindow] = field(default_factory=list)  # every window, oldest first
 
     def hit(self, ip: str, route: str, rule: tuple[int, float]) -> dict[str, str]:
         """Record one call; return the X-RateLimit-* headers or raise the 429 (§6.2).
@@ -32,8 +41,11 @@ class RateLimiter:
         key = (ip, route)
         window = self._windows.get(key)
         if window is None or now >= window.start + seconds:
-            window = _Window(start=now)
+            window = RateWindow(ip, route, start=now)
             self._windows[key] = window
+            self.log.append(window)
+            if len(self.log) > WINDOW_LOG_LIMIT:
+                del self.log[: len(self.log) - WINDOW_LOG_LIMIT // 2]
         window.calls += 1
         reset_at = window.start + seconds
         headers = {
@@ -42,6 +54,7 @@ class RateLimiter:
             "X-RateLimit-Reset": str(int(reset_at * 1000)),
         }
         if window.calls > calls:
+            window.refused += 1
             wait = math.ceil(reset_at - now)
             message = (
                 "Error, too many requests. Please slow down. You must wait "

@@ -6,16 +6,17 @@ import asyncio
 import base64
 import copy
 import random
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import Any, NamedTuple
 
 from aiohttp import web
 
 from . import _h_accounts, _h_auth, _h_avatar, _h_read
-from ._backend import Backend, Faults, build_middlewares, make_handler
+from ._backend import Backend, FaultState, build_middlewares, make_handler
 from ._churn import Churn
-from ._ratelimit import RateLimiter
+from ._faults import Faults, PostRecord
+from ._ratelimit import RateLimiter, RateWindow
 from ._seed import ADMIN_USERNAME, seed_store
 from ._settings import DEFAULT_SETTINGS
 from ._store import Store, User
@@ -54,7 +55,14 @@ class Emulator:
         error_rate: float = 0.0,
         rate_limit: bool | tuple[int, float] = False,
         churn: tuple[float, float] | None = None,
+        faults: Faults | None = None,
     ) -> None:
+        if faults is not None and error_rate:
+            raise ValueError("give error_rate or faults, not both")
+        if not 0.0 <= error_rate <= 1.0:
+            raise ValueError(f"error_rate must be a fraction between 0 and 1, got {error_rate}")
+        plan = faults if faults is not None else Faults(drop=error_rate / 2,
+                                                        bad_gateway=error_rate / 2)
         live: dict[str, Any] = dict(DEFAULT_SETTINGS)
         live["Accounts_TwoFactorAuthentication_RememberFor"] = remember_for
         live.update(settings or {})
@@ -71,8 +79,7 @@ class Emulator:
             store=self._store,
             twofactor=TwoFactor(self._store),
             limiter=limiter,
-            faults=Faults(latency=latency, error_rate=error_rate,
-                          rng=random.Random(f"faults-{seed}")),
+            faults=FaultState(latency=latency, plan=plan, rng=random.Random(f"faults-{seed}")),
         )
         self._admin = Admin(result.admin_id, result.admin_token,
                             self._store.passwords[result.admin_id], ADMIN_USERNAME)
@@ -173,7 +180,34 @@ class Emulator:
         """``(method, path)`` of the requests received, in order (at most the newest 100,000)."""
         return self._backend.request_log
 
+    @property
+    def post_log(self) -> list[PostRecord]:
+        """Every POST received, in order, with its JSON body and whether its handler succeeded
+        (at most the newest 100,000): count what was *applied*, faults and retries included."""
+        return self._backend.post_log
+
+    @property
+    def rate_limit_windows(self) -> list[RateWindow]:
+        """The rate limiter's windows, oldest first (empty without ``rate_limit``): per IP and
+        route, the calls counted and refused in each."""
+        limiter = self._backend.limiter
+        return limiter.log if limiter is not None else []
+
+    @property
+    def open_connections(self) -> int:
+        """Client connections open right now."""
+        runner = self._runner
+        server = runner.server if runner is not None else None
+        return len(server.connections) if server is not None else 0
+
     # ------------------------------------------------------------------------ hooks
+    def set_permission(self, permission: str, roles: Iterable[str]) -> None:
+        """Give ``permission`` to exactly these roles (as an admin does in Permissions), e.g.
+        ``set_permission("create-user", ["admin", "user"])``."""
+        if isinstance(roles, str):
+            raise TypeError("roles must be a list of role names, not a string")
+        self._store.permissions[permission] = frozenset(roles)
+
     def password_of(self, username: str) -> str:
         """Plain password of a seeded user, the admin, or a user added with ``password=``."""
         user = self._store.by_username(username)

@@ -40,6 +40,8 @@ class Store:
     avatars: dict[str, Avatar] = field(default_factory=dict)
     exports: dict[str, dict[str, Any]] = field(default_factory=dict)
     version: int = 0
+    # permission -> roles holding it: the defaults of §12, changeable per emulator.
+    permissions: dict[str, frozenset[str]] = field(default_factory=lambda: dict(PERMISSIONS))
     _by_username: dict[str, str] = field(default_factory=dict)
     _by_email: dict[str, str] = field(default_factory=dict)
     _sorted: OrderedDict[Any, tuple[int, list[User]]] = field(default_factory=OrderedDict)
@@ -149,11 +151,10 @@ class Store:
         return None
 
     # ------------------------------------------------------------ permissions
-    @staticmethod
-    def has_permission(user: User | None, permission: str) -> bool:
+    def has_permission(self, user: User | None, permission: str) -> bool:
         if user is None:
             return False
-        holders = PERMISSIONS.get(permission, frozenset())
+        holders = self.permissions.get(permission, frozenset())
         return any(role in holders for role in user.get("roles") or ())
 
     def active_admins(self) -> list[User]:

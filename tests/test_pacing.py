@@ -1,0 +1,194 @@
+"""Rate-limit pacing: a limited caller waits for the reset instead of collecting 429s.
+
+The adversary is the emulator's limiter (a fixed window per client IP and route, counted before
+the check, server-behavior §6), with short windows so that a test sees many of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+
+import rocketchat_users as rcu
+from rocketchat_users.testing import Emulator, RateWindow
+
+PASSWORD = "A-long-Passw0rd!"
+
+
+@asynccontextmanager
+async def limited(calls: int, seconds: float, *, users: int = 0, **session: object
+                  ) -> AsyncIterator[tuple[Emulator, rcu.Session]]:
+    """An emulator whose limiter allows ``calls`` per ``seconds`` per route, and a Session of a
+    plain user (no ``api-bypass-rate-limit``) who may create users, as a delegated admin or a
+    provisioning bot without the bypass would."""
+    async with Emulator(users=users, seed=3, rate_limit=(calls, seconds)) as server:
+        server.set_permission("create-user", ["admin", "user"])
+        ops = server.add_user(username="ops.bot", password=PASSWORD, roles=["user"])
+        token = server.login_token(ops["_id"])
+        async with rcu.Session(server.url, user_id=ops["_id"], auth_token=token,
+                               **session) as rc:  # type: ignore[arg-type]
+            yield server, rc
+
+
+def windows(server: Emulator, route: str) -> list[RateWindow]:
+    return [w for w in server.rate_limit_windows if w.route == route]
+
+
+def person(i: int) -> dict[str, Any]:
+    return {"email": f"p{i}@example.org", "name": f"Person {i}", "username": f"p{i}",
+            "password": PASSWORD}
+
+
+async def test_bulk_create_of_2000_fills_each_window_and_meets_no_429() -> None:
+    calls, seconds, n = 200, 0.5, 2000
+    async with limited(calls, seconds) as (server, rc):
+        started = time.perf_counter()
+        report = await rcu.bulk(rc.users.create, [person(i) for i in range(n)], concurrency=8)
+        elapsed = time.perf_counter() - started
+        limits = rc.rate_limits
+    assert report.ok and len(report.succeeded) == n
+    used = windows(server, "POST users.create")
+    assert sum(w.calls for w in used) == n  # nothing sent twice, nothing refused and resent
+    assert [w.refused for w in used] == [0] * len(used)
+    # The theoretical minimum is ceil(n / calls) windows; a window the walk could not fill
+    # (the machine too slow for 200 creates in 0.5 s) would show here as one more.
+    assert len(used) <= math.ceil(n / calls) + 1
+    assert limits["POST users.create"].limit == calls
+    minimum = (math.ceil(n / calls) - 1) * seconds
+    print(f"\n2,000 paced creates: {elapsed:.2f} s, theoretical minimum {minimum:.2f} s, "
+          f"{len(used)} windows")
+
+
+async def test_concurrent_calls_beyond_the_limit_wait_for_the_reset_in_order() -> None:
+    async with limited(5, 0.6) as (server, rc):
+        await rcu.bulk(rc.users.create, [person(i) for i in range(5)], concurrency=1)
+        assert rc.rate_limits["POST users.create"].remaining == 0
+        # The window is spent: the next 12 calls queue, 5 per window, first come first served.
+        tasks = []
+        for i in range(5, 17):
+            tasks.append(asyncio.create_task(rc.users.create(**person(i))))
+            await asyncio.sleep(0)  # each task reaches the queue before the next starts
+        created = await asyncio.gather(*tasks)
+    assert [u.username for u in created] == [f"p{i}" for i in range(5, 17)]
+    received = [record.body for record in server.post_log if record.route == "users.create"]
+    order = [int(body.split(b'"username":"p')[1].split(b'"')[0]) for body in received]
+    assert order == list(range(17))  # in order, each once
+    used = windows(server, "POST users.create")
+    assert [w.refused for w in used] == [0] * len(used)
+    assert [w.calls for w in used] == [5, 5, 5, 2]
+
+
+async def test_a_reset_beyond_the_timeout_fails_at_once_unsent() -> None:
+    async with limited(2, 30) as (server, rc):
+        for i in range(2):
+            await rc.users.create(**person(i))
+        sent = len(server.post_log)
+        started = time.perf_counter()
+        with pytest.raises(rcu.RateLimitError) as caught:
+            await rc.users.create(**person(9), timeout=5)
+        waited = time.perf_counter() - started
+    assert waited < 2  # not the 5 s budget: the reset (30 s) was known to be too late
+    assert len(server.post_log) == sent  # not sent
+    assert caught.value.limit == 2 and caught.value.remaining == 0
+    assert caught.value.retry_after is not None and 25 < caught.value.retry_after <= 30
+    assert "not sent" in str(caught.value)
+    assert server.get_user("p9") is None
+
+
+async def test_a_wait_that_times_out_or_is_cancelled_leaves_the_queue() -> None:
+    async with limited(2, 1.0) as (server, rc):
+        for i in range(2):
+            await rc.users.create(**person(i))
+        # Three calls queue for the next window; it has room for two, and the third's budget
+        # ends before the window after: it times out, unsent.
+        outcomes = await asyncio.gather(
+            *(rc.users.create(**person(i), timeout=1.5) for i in range(2, 5)),
+            return_exceptions=True)
+        cancelled = asyncio.create_task(rc.users.create(**person(5)))
+        await asyncio.sleep(0.05)
+        cancelled.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await cancelled
+        # The slots they held are back: the next window takes exactly two, then one more.
+        later = await asyncio.gather(*(rc.users.create(**person(i)) for i in range(6, 9)))
+    assert [getattr(o, "username", None) for o in outcomes[:2]] == ["p2", "p3"]
+    assert isinstance(outcomes[2], rcu.RequestTimeoutError) and outcomes[2].sent is False
+    assert [u.username for u in later] == ["p6", "p7", "p8"]
+    assert server.get_user("p4") is None and server.get_user("p5") is None
+    used = windows(server, "POST users.create")
+    assert [w.refused for w in used] == [0] * len(used)
+    assert [w.calls for w in used] == [2, 2, 2, 1]
+
+
+async def test_callers_that_bypass_the_limiter_are_never_paced() -> None:
+    async with Emulator(users=5, rate_limit=(3, 60)) as server, rcu.Session(
+            server.url, user_id=server.admin.user_id, auth_token=server.admin.auth_token) as rc:
+        started = time.perf_counter()
+        for _ in range(20):
+            await rc.users.info(username="admin")  # the admin holds api-bypass-rate-limit
+        assert time.perf_counter() - started < 5
+        assert dict(rc.rate_limits) == {}
+    assert server.rate_limit_windows == []
+
+
+async def test_a_route_stops_being_paced_when_its_answers_lose_the_headers() -> None:
+    async with limited(4, 60) as (server, rc):
+        for _ in range(2):
+            await rc.users.info(username="ops.bot")
+        assert rc.rate_limits["GET users.info"].remaining == 2
+        # An admin grants the bypass: answers come without X-RateLimit-*, and nothing waits.
+        server.set_permission("api-bypass-rate-limit", ["admin", "bot", "app", "user"])
+        started = time.perf_counter()
+        for _ in range(10):
+            await rc.users.info(username="ops.bot", timeout=5)
+        assert time.perf_counter() - started < 5
+        assert "GET users.info" not in rc.rate_limits
+
+
+async def test_rate_limits_is_a_read_only_snapshot() -> None:
+    async with limited(4, 60) as (_, rc):
+        assert dict(rc.rate_limits) == {}
+        await rc.users.info(username="ops.bot")
+        limits = rc.rate_limits
+        with pytest.raises(TypeError):
+            limits["GET users.info"] = limits["GET users.info"]  # type: ignore[index]
+        info = limits["GET users.info"]
+        assert (info.limit, info.remaining, info.waiting) == (4, 3, 0)
+        assert 55 < (info.reset_at.timestamp() - time.time()) <= 60
+        await rc.users.info(username="ops.bot")
+        assert limits["GET users.info"].remaining == 3  # the snapshot did not move
+        assert rc.rate_limits["GET users.info"].remaining == 2
+
+
+async def test_waits_are_logged_once_per_window_not_per_call(
+        caplog: pytest.LogCaptureFixture) -> None:
+    async with limited(3, 0.4) as (_, rc):
+        with caplog.at_level(logging.INFO, logger="rocketchat_users"):
+            await asyncio.gather(*(rc.users.info(username="ops.bot") for _ in range(3)))
+            await asyncio.gather(*(rc.users.info(username="ops.bot") for _ in range(9)))
+    waits = [r for r in caplog.records if "rate limit of GET users.info" in r.getMessage()]
+    assert 1 <= len(waits) <= 3  # the 9 calls spread over 3 windows: one line per wait
+    assert all(r.levelno == logging.INFO for r in waits)
+
+
+async def test_walks_and_sync_work_through_pacing() -> None:
+    async with limited(10, 0.3, users=150) as (server, rc):
+        seen = [u.id async for u in rc.users.iter_list(page_size=10, concurrency=4)]
+        desired = [{"username": f"new{i}", "email": f"new{i}@example.org", "name": f"New {i}"}
+                   for i in range(25)]
+        server.set_permission("view-full-other-user-info", ["admin", "user"])
+        server.set_permission("edit-other-user-info", ["admin", "user"])
+        plan = await rcu.sync.plan(rc, desired)
+        report = await rcu.sync.apply(rc, plan, concurrency=8)
+    assert len(seen) == len(set(seen)) == 153  # seeded + admin + rocket.cat + ops.bot
+    assert report.ok and len(plan.creates) == 25
+    for route in ("GET users.list", "POST users.create"):
+        used = windows(server, route)
+        assert used and [w.refused for w in used[1:]] == [0] * (len(used) - 1), route
