@@ -75,9 +75,9 @@ async def sdk_error(request: Request, exc: rcu.RocketChatError) -> JSONResponse:
 
 async def bad_body(request: Request, exc: RequestValidationError) -> JSONResponse:
     # FastAPI's default 422 echoes the input back, password included: name the fields only.
-    fields = sorted({str(error["loc"][-1]) for error in exc.errors()})
-    return problem(400, "JSON body with username, email, name and password expected; check "
-                        + ", ".join(fields))
+    wrong = sorted({str(f) for e in exc.errors() for f in e["loc"] if f in NewUser.model_fields})
+    return problem(400, "JSON body with username, email, name and password expected"
+                        + (f"; check {', '.join(wrong)}" if wrong else ""))
 
 
 def rocketchat(request: Request) -> rcu.Session:
