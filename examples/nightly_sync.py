@@ -120,7 +120,8 @@ async def sync_directory(rc: rcu.Session, args: argparse.Namespace,
     # The SDK's error messages never carry a secret: the server's text, not the request body.
     report["failures"] = [
         {"username": change.username, "user_id": change.user_id, "action": action(change),
-         "error_type": getattr(exc, "error_type", None), "error": str(exc)}
+         "error_type": exc.error_type if isinstance(exc, rcu.APIError) else None,
+         "error": str(exc)}
         for change, exc in done.failed]
     console.print(", ".join(f"{count} {kind}" for kind, count in report["done"].items()))
     for failure in report["failures"]:

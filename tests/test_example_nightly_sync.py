@@ -157,6 +157,7 @@ async def test_refused_changes_are_exit_code_1_and_in_the_report(
     assert failures[owner.username]["action"] == "deactivate"
     assert "user-last-owner" in failures[owner.username]["error"]
     assert failures["bad.email"]["action"] == "create"
+    assert failures["bad.email"]["error_type"] == "error-invalid-email"
     assert "Invalid email" in failures["bad.email"]["error"]
     assert PASSWORD not in text and PASSWORD not in capsys.readouterr().out
 
