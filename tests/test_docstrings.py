@@ -12,6 +12,7 @@ The rules, kept simple so that they are true of every name they cover:
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Callable, Iterator
 from types import ModuleType
@@ -19,12 +20,13 @@ from types import ModuleType
 import pytest
 
 import rocketchat_users as rcu
-from rocketchat_users import bulk as bulk_module
 from rocketchat_users import errors, models, paging, sync, testing
 from rocketchat_users.api.moderation import ModerationAPI
 from rocketchat_users.api.users import UsersAPI
 from rocketchat_users.testing import pytest_plugin
 
+# rcu.bulk is the function: the module of the same name is reached through importlib.
+bulk_module = importlib.import_module("rocketchat_users.bulk")
 MODULES: list[ModuleType] = [rcu, bulk_module, errors, models, paging, sync, testing,
                              pytest_plugin]
 # Reached as attributes (rc.users, rc.moderation) or returned by methods (walks), not exported.
@@ -84,7 +86,7 @@ def callables() -> Iterator[tuple[str, Callable[..., object]]]:
 
 def documented() -> list[tuple[str, object]]:
     found = list(public_objects())
-    for name, obj in list(found):
+    for _name, obj in list(found):
         if inspect.isclass(obj):
             found += [(f"{obj.__module__}.{m}", v) for m, v in members(obj)]
     return found
@@ -122,4 +124,4 @@ def test_the_rules_see_the_whole_surface() -> None:
     assert "rocketchat_users.sync.plan" in names
     assert "rocketchat_users.bulk.bulk" in names
     assert "rocketchat_users.paging.UserWalk.aclose" in names
-    assert len([n for n in names if n.startswith("rocketchat_users.api.users.")]) >= 50
+    assert len([n for n in names if n.startswith("rocketchat_users.api.users.")]) >= 45

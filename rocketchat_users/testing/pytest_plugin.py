@@ -1,8 +1,8 @@
 """pytest plugin (registered through the ``pytest11`` entry point): an emulator per test.
 
 Fixtures:
-    rocketchat_emulator          a running :class:`~rocketchat_users.testing.Emulator`
-    rocketchat_session           a :class:`~rocketchat_users.Session` logged in as its admin
+    rocketchat_emulator          a running ``Emulator``
+    rocketchat_session           a ``Session`` logged in as its admin
     rocketchat_emulator_options  the Emulator's keyword arguments; override it in a conftest.py
                                  to seed more users or change settings, e.g.::
 
