@@ -60,7 +60,15 @@ def _now() -> float:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How often and how patiently a call is tried. ``attempts`` counts the first try."""
+    """How often and how patiently a call is tried. ``attempts`` counts the first try.
+
+    A request never written, a 429 (after its ``X-RateLimit-Reset``), and for GETs a lost
+    answer or a 502/503/504 are tried again; a POST that was written is never sent twice.
+    ``RetryPolicy(attempts=1)`` turns retries off.
+
+    Raises:
+        ValueError: ``attempts`` is below 1, or a backoff is negative.
+    """
 
     attempts: int = 3
     backoff: float = 0.5
@@ -73,7 +81,11 @@ class RetryPolicy:
             raise ValueError("backoff and max_backoff must not be negative")
 
     def delay(self, attempt: int) -> float:
-        """Wait before try ``attempt + 1``: exponential, capped, with full jitter on half."""
+        """Wait before try ``attempt + 1``: exponential, capped, with full jitter on half.
+
+        Returns:
+            Seconds: between half and all of ``min(max_backoff, backoff * 2 ** (attempt - 1))``.
+        """
         ceiling = min(self.max_backoff, self.backoff * 2.0 ** (attempt - 1))
         return ceiling * random.uniform(0.5, 1.0)
 
@@ -95,6 +107,29 @@ class Session:
 
     Share one Session between all tasks of an application; close it (``async with`` or
     ``await close()``) when done. A ``client_session`` passed in stays the caller's.
+
+    Args:
+        base_url: the server, ``http(s)://host[:port][/prefix]``.
+        user_id: with ``auth_token``, the auth context (a login token or a personal access
+            token); neither, to call ``login()`` or anonymous endpoints.
+        auth_token: the token that goes with ``user_id``.
+        timeout: default budget of a call in seconds, retries included.
+        max_connections: size of the connection pool.
+        retry: the retry policy; ``RetryPolicy()`` when None.
+        two_factor: ``async (method) -> code``, asked when the server wants a second factor.
+        client_session: an aiohttp session to use instead of the Session's own; never closed
+            by the Session.
+
+    Attributes:
+        users: the users.* methods (``UsersAPI``).
+        moderation: the moderation.* methods (``ModerationAPI``).
+        base_url: the server's URL, without a trailing slash.
+        timeout: the default budget of a call, in seconds.
+        retry: the ``RetryPolicy`` in use.
+
+    Raises:
+        ValueError: ``base_url`` is not an http(s) URL, only one of ``user_id`` /
+            ``auth_token`` is given, or ``timeout`` / ``max_connections`` is out of range.
     """
 
     def __init__(
@@ -147,6 +182,7 @@ class Session:
 
     @property
     def closed(self) -> bool:
+        """True once ``close()`` ran: the Session then refuses calls (``RuntimeError``)."""
         return self._closed
 
     @property
@@ -218,7 +254,26 @@ class Session:
     async def login(
         self, user: str, password: str, *, code: str | None = None, timeout: float | None = None
     ) -> User:
-        """POST login: log in with a username or e-mail; returns the logged-in user."""
+        """POST login: log in with a username or e-mail; returns the logged-in user.
+
+        The Session then acts as that user, and logs in again by itself (once) if the server
+        later refuses the token.
+
+        Args:
+            user: username or e-mail address.
+            password: the password, sent to the server only (never logged).
+            code: a 2FA code, for a user the server challenges at login.
+            timeout: seconds for the whole login.
+
+        Returns:
+            The logged-in user.
+
+        Raises:
+            AuthenticationError: wrong user or password, or the user is deactivated.
+            TwoFactorRequiredError: a code is needed (and no ``two_factor`` callback gave
+                one) or the code was refused.
+            RocketChatError: any other refusal or failure of the call.
+        """
         body = {"user": user, "password": password, "code": code}
         limit = self.timeout if timeout is None else timeout
         started = anyio.current_time()
@@ -231,7 +286,14 @@ class Session:
         return await self.me(timeout=max(limit - (anyio.current_time() - started), 0.001))
 
     async def logout(self, *, timeout: float | None = None) -> None:
-        """POST logout: end this token's session and forget the auth context."""
+        """POST logout: end this token's session and forget the auth context.
+
+        The auth context is forgotten even when the call fails.
+
+        Raises:
+            AuthenticationError: the token was already invalid.
+            RocketChatError: any other refusal or failure of the call.
+        """
         try:
             await self.call(ep.LOGOUT, timeout=timeout)
         finally:
@@ -239,7 +301,15 @@ class Session:
             self._password_login = None
 
     async def me(self, *, timeout: float | None = None) -> User:
-        """GET me: the user the Session acts as."""
+        """GET me: the user the Session acts as.
+
+        Returns:
+            The caller's user document (``email`` included).
+
+        Raises:
+            AuthenticationError: not logged in, or the token was refused.
+            RocketChatError: any other refusal or failure of the call.
+        """
         return await self.call(ep.ME, timeout=timeout)
 
     async def avatar(
@@ -252,7 +322,17 @@ class Session:
         rc_token: str | None = None,
         timeout: float | None = None,
     ) -> Avatar:
-        """GET /avatar/{subject}: the image, with its content type."""
+        """GET /avatar/{subject}: the image, with its content type.
+
+        ``subject`` is a username (or ``@username``); ``rc_uid`` / ``rc_token`` default to
+        the Session's auth context (the route reads no auth headers).
+
+        Returns:
+            The image bytes and content type.
+
+        Raises:
+            RocketChatError: a refusal or failure of the call.
+        """
         # /avatar reads rc_uid/rc_token, never the auth headers (server-behavior §9).
         query: dict[str, QueryValue] = {
             "format": format,
@@ -277,7 +357,24 @@ class Session:
         two_factor_method: str | None = None,
         timeout: float | None = None,
     ) -> T:
-        """Send one REST call (with retries, 2FA replay and re-login) and decode its answer."""
+        """Send one REST call (with retries, 2FA replay and re-login) and decode its answer.
+
+        The one way to the wire, used by every method; endpoints are the SDK's internal
+        table, so applications call the methods instead.
+
+        Returns:
+            The endpoint's decoded result.
+
+        Raises:
+            ValueError: ``two_factor_method`` without ``two_factor_code``, or ``timeout`` is
+                not positive.
+            TypeError: ``timeout`` is not a number.
+            RuntimeError: the Session is closed.
+            RequestTimeoutError: no answer within ``timeout`` (retries included).
+            TransportError: no answer (``sent`` tells whether the server may have acted).
+            APIError: the server refused (a subclass per kind; see ``rocketchat_users.errors``).
+            ResponseDecodeError: an answer that does not decode.
+        """
         if two_factor_method is not None and two_factor_code is None:
             raise ValueError("two_factor_method needs two_factor_code")
         limit = self.timeout if timeout is None else _check_timeout(timeout)

@@ -25,7 +25,7 @@ Progress = Callable[[int, int | None], object]
 
 @dataclass
 class BulkReport(Generic[Item, Result]):
-    """What :func:`bulk` did; both lists are in input order."""
+    """What ``bulk()`` did; both lists are in input order."""
 
     succeeded: list[tuple[Item, Result]] = field(default_factory=list)
     failed: list[tuple[Item, Exception]] = field(default_factory=list)
@@ -36,7 +36,11 @@ class BulkReport(Generic[Item, Result]):
         return not self.failed
 
     def raise_first(self) -> None:
-        """Raise the exception of the first failed item (in input order), if any."""
+        """Raise the exception of the first failed item (in input order), if any.
+
+        Raises:
+            Exception: the first failure's own exception.
+        """
         if self.failed:
             raise self.failed[0][1]
 
@@ -63,6 +67,23 @@ async def bulk(
     sync or async (an awaitable result is awaited); ``total`` is ``len(items)`` when known, else
     ``None`` until the input is exhausted. Anything else raised (cancellation, an error of the
     input or of ``on_progress``) cancels the calls in flight, waits for them, and propagates.
+
+    Args:
+        fn: a coroutine function, e.g. ``rc.users.create``.
+        items: the arguments of each call: a mapping is passed as keywords, anything else as
+            the one positional argument.
+        concurrency: calls in flight at most.
+        on_progress: ``(done, total)``, called after each item; may be async.
+
+    Returns:
+        A ``BulkReport``: ``succeeded`` as (item, result) and ``failed`` as (item, exception),
+        each in input order.
+
+    Raises:
+        ValueError: ``concurrency`` is below 1.
+        BaseException: what the input or ``on_progress`` raised, or a cancellation (the calls
+            in flight are cancelled first). A call's own ``Exception`` is never raised: it is
+            in ``failed``.
     """
     if concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, got {concurrency!r}")

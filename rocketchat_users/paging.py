@@ -10,7 +10,7 @@ is never read. The walk makes it exact by overlap verification:
   *trusted*, and extends what is covered to its last user;
 - a page that does not reach back (users were deleted before it, or it came back short) is held,
   and the gap before it is read again from an earlier offset, backing off further each time;
-  after ``MAX_REFETCHES`` reads without progress the walk raises :class:`WalkError`.
+  after ``MAX_REFETCHES`` reads without progress the walk raises ``WalkError``.
 
 "Inside what is covered" is ``first id <= highest id covered`` under the default sort
 ``{"_id": 1}`` (constant memory), and ``first id already yielded`` under a caller's sort or a
@@ -107,6 +107,9 @@ class UserWalk(_Walk):
     early, ``aclose()``, or an error cancels the pages still in flight (a walk kept in a
     variable is only closed by ``aclose()``: wrap it in ``contextlib.aclosing`` to be sure).
     See the module docstring for what makes it exact.
+
+    Made by ``rc.users.iter_list()`` / ``iter_list_by_status()``. Iterating raises
+    ``WalkError`` when the walk cannot stay exact, and what a page's request raised.
     """
 
     def __init__(
@@ -130,15 +133,18 @@ class UserWalk(_Walk):
         return page.users[0]
 
     async def aclose(self) -> None:
+        """Stop the walk and cancel the page requests still in flight. Idempotent."""
         self._buffer, self._next, self._end = [], 0, 0
         await super().aclose()
 
 
 class PageWalk(_Walk):
-    """The same walk as :class:`UserWalk`, one :class:`UsersPage` at a time.
+    """The same walk as ``UserWalk``, one ``UsersPage`` at a time.
 
     Each page holds the users it adds to the walk (overlaps and duplicates removed, never
     empty), ``count`` their number, ``offset`` where it was read and ``total`` as it said.
+
+    Made by ``rc.users.iter_pages()`` / ``iter_pages_by_status()``; it raises as ``UserWalk``.
     """
 
     def __aiter__(self) -> AsyncIterator[UsersPage]:

@@ -13,7 +13,7 @@ only what is left, and the server refuses a second user with the same username o
 
 Only the fields a record gives are managed; ``active`` defaults to True. ``password`` is used
 only to create a user (an existing user's password cannot be compared). A new user without one
-gets :func:`strong_password` and must change it at first login; it is never kept or shown.
+gets ``strong_password()`` and must change it at first login; it is never kept or shown.
 With ``deactivate_missing=True`` the server's users missing from ``desired`` are deactivated,
 except the caller and non-human accounts (type ``bot``/``app``, such as ``rocket.cat``).
 The server refuses to deactivate the sole owner of a room (``user-last-owner``, §8.6): such a
@@ -58,7 +58,11 @@ _EXPECTED = {"active": "bool", "roles": "a list of str", "custom_fields": "a map
 
 def strong_password() -> str:
     """A password that meets the server's default policy (§11: ≥14 chars, upper, lower, digit,
-    symbol, no character three times in a row)."""
+    symbol, no character three times in a row).
+
+    Returns:
+        20 random characters from ``secrets``.
+    """
     alphabet = string.ascii_letters + string.digits + "!#%+-_"
     while True:
         candidate = "".join(secrets.choice(alphabet) for _ in range(20))
@@ -101,7 +105,7 @@ class Change:
 
 @dataclass
 class Plan:
-    """What :func:`apply` would do; records in ``desired`` order, missing users in id order."""
+    """What ``apply()`` would do; records in ``desired`` order, missing users in id order."""
 
     creates: list[Change] = field(default_factory=list)
     updates: list[Change] = field(default_factory=list)
@@ -112,7 +116,7 @@ class Plan:
 
 @dataclass
 class Report:
-    """What :func:`apply` did; ``created`` entries carry the new user's id."""
+    """What ``apply()`` did; ``created`` entries carry the new user's id."""
 
     created: list[Change] = field(default_factory=list)
     updated: list[Change] = field(default_factory=list)
@@ -134,6 +138,25 @@ async def plan(rc: Session, desired: Iterable[Mapping[str, object] | Person],
 
     Records are checked before any request: ``TypeError``/``ValueError`` name the record's index
     and field. A record to create also needs ``username``, ``email`` and ``name``.
+
+    Args:
+        rc: a Session with an admin's rights (e-mails and roles are read).
+        desired: the directory: mappings (Python or wire field names) or ``Person`` records.
+        key: the field users are matched on, case-insensitively.
+        deactivate_missing: also deactivate active users missing from ``desired`` (never the
+            caller, bots or apps).
+
+    Returns:
+        The ``Plan``: ``creates``, ``updates``, ``reactivations``, ``deactivations`` and
+        ``unchanged``; nothing is changed yet.
+
+    Raises:
+        ValueError: a bad ``key``, a record without the key or repeating another's, an
+            unknown field, a new user's record without ``username`` / ``email`` / ``name``, or
+            a record that would deactivate the caller.
+        TypeError: a record or a field value of the wrong type.
+        WalkError: the server's users could not be read exactly.
+        RocketChatError: a refusal or failure of users.list (e.g. ``PermissionDeniedError``).
     """
     if key not in ("username", "email"):
         raise ValueError(f"key must be 'username' or 'email', got {key!r}")
@@ -190,6 +213,14 @@ async def apply(rc: Session, plan: Plan, concurrency: int = 8, relinquish: bool 
     ``relinquish=True``: deactivations send ``confirmRelinquish: true``, so the sole owner of a
     room is deactivated and the server hands the room to another member (§8.6); without it that
     user is reported failed with ``user-last-owner``.
+
+    Returns:
+        The ``Report``: ``created``, ``updated``, ``reactivated``, ``deactivated``,
+        ``unchanged``, and ``failed`` as (change, exception).
+
+    Raises:
+        ValueError: ``concurrency`` is below 1. A refused change is never raised: it is in
+            ``Report.failed``.
     """
     report = Report(unchanged=list(plan.unchanged))
     steps = [*(("updated", c) for c in plan.updates),
@@ -232,7 +263,7 @@ async def apply(rc: Session, plan: Plan, concurrency: int = 8, relinquish: bool 
 
 
 def _person(index: int, raw: object) -> Person:
-    """A checked :class:`Person` from a record; wire names (``customFields``) are accepted."""
+    """A checked ``Person`` from a record; wire names (``customFields``) are accepted."""
     if isinstance(raw, Person):  # Structs do not check types on __init__: check them too
         raw = {name: value for name in Person.__struct_fields__
                if (value := getattr(raw, name)) is not UNSET}

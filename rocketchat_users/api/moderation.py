@@ -19,7 +19,14 @@ class ModerationAPI:
     async def report_user(
         self, *, user_id: str, description: str, timeout: float | None = None
     ) -> None:
-        """POST moderation.reportUser: report a user to the moderators."""
+        """POST moderation.reportUser: report a user to the moderators.
+
+        Raises:
+            TypeError: ``description`` is not a str.
+            ValueError: ``description`` is empty or blank.
+            UserNotFoundError: no such user.
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         if not isinstance(description, str):
             raise TypeError(f"description must be a str, got {type(description).__name__}")
         if not description.strip():

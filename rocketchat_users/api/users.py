@@ -45,7 +45,23 @@ Image = str | os.PathLike[str] | bytes | BinaryIO
 
 
 class UsersAPI:
-    """The users.* REST methods. Reached as ``rc.users``."""
+    """The users.* REST methods. Reached as ``rc.users``.
+
+    Arguments are keyword-only, named after the API's parameters in snake_case; ``None`` means
+    "not sent". Every method takes ``timeout=`` (seconds for the whole call, retries included;
+    the Session's ``timeout`` when None). Besides what its own docstring names, any method may
+    raise:
+
+    - ``TransportError`` (``RequestTimeoutError`` when ``timeout`` ran out): no answer came;
+      ``sent`` tells whether the request may have reached the server;
+    - ``AuthenticationError``: not logged in, or the token was refused (after one re-login, for
+      a Session that logged in with a password);
+    - ``RateLimitError``: still rate limited once the retries were spent;
+    - ``BadRequestError``: a request the server refused as invalid (``invalid-params``, …);
+    - ``ServerError``: a 5xx; ``ResponseDecodeError``: an answer that does not decode.
+
+    All of them are ``RocketChatError``; the docs' Reliability page says which are retried.
+    """
 
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -62,7 +78,17 @@ class UsersAPI:
         include_user_rooms: bool | None = None,
         timeout: float | None = None,
     ) -> User:
-        """GET users.info: one user, by exactly one of id, username, import id or e-mail."""
+        """GET users.info: one user, by exactly one of id, username, import id or e-mail.
+
+        Returns:
+            The user; with ``include_user_rooms=True`` its ``rooms`` too.
+
+        Raises:
+            ValueError: not exactly one of ``user_id`` / ``username`` / ``import_id`` / ``email``
+                given.
+            UserNotFoundError: no such user.
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         one_of(user_id=user_id, username=username, import_id=import_id, email=email)
         query = {"userId": user_id, "username": username, "importId": import_id, "email": email,
                  "includeUserRooms": include_user_rooms}
@@ -79,7 +105,18 @@ class UsersAPI:
         email: str | None = None,
         timeout: float | None = None,
     ) -> UsersPage:
-        """GET users.list: one page of users (the server caps ``count``, 100 by default)."""
+        """GET users.list: one page of users (the server caps ``count``, 100 by default).
+
+        Returns:
+            The page: ``users``, ``count`` (how many came), ``offset`` and ``total``.
+
+        Raises:
+            TypeError: ``offset`` or ``count`` is not an int.
+            ValueError: ``offset`` or ``count`` is negative.
+            PermissionDeniedError: the caller may not list users (``view-d-room``).
+            BadRequestError: a ``query``, ``fields`` or ``sort`` the server refuses.
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         _check_page(offset, count)
         params = {"query": query, "fields": fields, "sort": sort, "offset": offset,
                   "count": count, "email": email}
@@ -99,7 +136,18 @@ class UsersAPI:
         count: int | None = None,
         timeout: float | None = None,
     ) -> UsersPage:
-        """GET users.listByStatus: one page of users filtered by state, type and roles."""
+        """GET users.listByStatus: one page of users filtered by state, type and roles.
+
+        Returns:
+            The page: ``users``, ``count`` (how many came), ``offset`` and ``total``.
+
+        Raises:
+            TypeError: ``offset`` or ``count`` is not an int.
+            ValueError: ``offset`` or ``count`` is negative.
+            TypeError: ``roles`` or ``inactive_reason`` is a str, not a list.
+            PermissionDeniedError: the caller may not list users (``view-d-room``).
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         _check_page(offset, count)
         # roles[]= is an array on every server; 8.8.1 (ajvQuery) would also take a lone roles=.
         params = {"status": status, "hasLoggedIn": has_logged_in, "type": type,
@@ -117,7 +165,18 @@ class UsersAPI:
         page_size: int = 100,
         concurrency: int = 4,
     ) -> UserWalk:
-        """GET users.list, page after page: an async iterator of every user, once, in order."""
+        """GET users.list, page after page: an async iterator of every user, once, in order.
+
+        Returns:
+            A ``UserWalk``: ``async for`` it for every user; it has ``total``, ``stats`` and
+            ``aclose()``.
+
+        Raises:
+            TypeError: ``page_size`` or ``concurrency`` is not an int (raised at once).
+            ValueError: ``page_size`` or ``concurrency`` is below 1 (raised at once).
+            WalkError: while iterating: the walk cannot stay exact (see README, Exact walks).
+            RocketChatError: while iterating: what one page's request raised.
+        """
         page = self._list_pages(query, fields, sort)
         return UserWalk(page, page_size=page_size, concurrency=concurrency, by_id=sort is None)
 
@@ -130,7 +189,18 @@ class UsersAPI:
         page_size: int = 100,
         concurrency: int = 4,
     ) -> PageWalk:
-        """GET users.list, page after page: iter_list's walk, one ``UsersPage`` at a time."""
+        """GET users.list, page after page: iter_list's walk, one ``UsersPage`` at a time.
+
+        Returns:
+            A ``PageWalk``: ``async for`` it for every ``UsersPage``; it has ``total``, ``stats``
+            and ``aclose()``.
+
+        Raises:
+            TypeError: ``page_size`` or ``concurrency`` is not an int (raised at once).
+            ValueError: ``page_size`` or ``concurrency`` is below 1 (raised at once).
+            WalkError: while iterating: the walk cannot stay exact (see README, Exact walks).
+            RocketChatError: while iterating: what one page's request raised.
+        """
         page = self._list_pages(query, fields, sort)
         return PageWalk(page, page_size=page_size, concurrency=concurrency, by_id=sort is None)
 
@@ -155,7 +225,17 @@ class UsersAPI:
         page_size: int = 100,
         concurrency: int = 4,
     ) -> UserWalk:
-        """GET users.listByStatus, page after page: every matching user, once, in order."""
+        """GET users.listByStatus, page after page: every matching user, once, in order.
+
+        Returns:
+            A ``UserWalk`` over users.listByStatus (see ``iter_list``).
+
+        Raises:
+            TypeError: ``page_size`` or ``concurrency`` is not an int (raised at once).
+            ValueError: ``page_size`` or ``concurrency`` is below 1 (raised at once).
+            WalkError: while iterating: the walk cannot stay exact (see README, Exact walks).
+            RocketChatError: while iterating: what one page's request raised.
+        """
         page = self._by_status_pages(status, has_logged_in, type, roles, search_term,
                                      inactive_reason, sort)
         return UserWalk(page, page_size=page_size, concurrency=concurrency, by_id=sort is None)
@@ -173,7 +253,17 @@ class UsersAPI:
         page_size: int = 100,
         concurrency: int = 4,
     ) -> PageWalk:
-        """GET users.listByStatus, page after page: iter_list_by_status's walk, by page."""
+        """GET users.listByStatus, page after page: iter_list_by_status's walk, by page.
+
+        Returns:
+            A ``PageWalk`` over users.listByStatus (see ``iter_pages``).
+
+        Raises:
+            TypeError: ``page_size`` or ``concurrency`` is not an int (raised at once).
+            ValueError: ``page_size`` or ``concurrency`` is below 1 (raised at once).
+            WalkError: while iterating: the walk cannot stay exact (see README, Exact walks).
+            RocketChatError: while iterating: what one page's request raised.
+        """
         page = self._by_status_pages(status, has_logged_in, type, roles, search_term,
                                      inactive_reason, sort)
         return PageWalk(page, page_size=page_size, concurrency=concurrency, by_id=sort is None)
@@ -195,34 +285,71 @@ class UsersAPI:
     async def autocomplete(
         self, *, selector: JSONObject, timeout: float | None = None
     ) -> UserList:
-        """GET users.autocomplete: up to 10 active users matching ``selector["term"]``."""
+        """GET users.autocomplete: up to 10 active users matching ``selector["term"]``.
+
+        Returns:
+            The matching users, a few fields each.
+
+        Raises:
+            BadRequestError: a ``selector`` the server refuses (no ``term``, an unknown condition).
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         query = {"selector": selector}
         return await self._session.call(ep.USERS_AUTOCOMPLETE, query=query, timeout=timeout)
 
     async def check_username_availability(
         self, *, username: str, timeout: float | None = None
     ) -> bool:
-        """GET users.checkUsernameAvailability: whether ``username`` is free."""
+        """GET users.checkUsernameAvailability: whether ``username`` is free.
+
+        Returns:
+            True when ``username`` is free.
+
+        Raises:
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         query = {"username": username}
         return await self._session.call(
             ep.USERS_CHECK_USERNAME_AVAILABILITY, query=query, timeout=timeout
         )
 
     async def get_username_suggestion(self, *, timeout: float | None = None) -> str:
-        """GET users.getUsernameSuggestion: a free username derived from the caller's name."""
+        """GET users.getUsernameSuggestion: a free username derived from the caller's name.
+
+        Returns:
+            A username nobody has yet.
+
+        Raises:
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         return await self._session.call(ep.USERS_GET_USERNAME_SUGGESTION, timeout=timeout)
 
     async def list_teams(
         self, *, user_id: str, timeout: float | None = None
     ) -> builtins.list[Team]:
-        """GET users.listTeams: the teams the user belongs to."""
+        """GET users.listTeams: the teams the user belongs to.
+
+        Returns:
+            The user's teams (empty for an id that matches nobody).
+
+        Raises:
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         query = {"userId": user_id}
         return await self._session.call(ep.USERS_LIST_TEAMS, query=query, timeout=timeout)
 
     async def request_data_download(
         self, *, full_export: bool | None = None, timeout: float | None = None
     ) -> DataDownload:
-        """GET users.requestDataDownload: the caller's data export operation."""
+        """GET users.requestDataDownload: the caller's data export operation.
+
+        Returns:
+            The export operation; ``requested`` is false when a recent one already exists.
+
+        Raises:
+            PermissionDeniedError: data download is off on the server.
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         query = {"fullExport": full_export}
         return await self._session.call(
             ep.USERS_REQUEST_DATA_DOWNLOAD, query=query, timeout=timeout
@@ -234,7 +361,15 @@ class UsersAPI:
         self, *, user_id: str | None = None, username: str | None = None,
         timeout: float | None = None,
     ) -> UserStatus:
-        """GET users.getStatus: a user's status (the caller's when no target is given)."""
+        """GET users.getStatus: a user's status (the caller's when no target is given).
+
+        Returns:
+            The status; ``connection_status`` only for the caller.
+
+        Raises:
+            UserNotFoundError: no such user.
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         query = {"userId": user_id, "username": username}
         return await self._session.call(ep.USERS_GET_STATUS, query=query, timeout=timeout)
 
@@ -242,7 +377,15 @@ class UsersAPI:
         self, *, user_id: str | None = None, username: str | None = None,
         timeout: float | None = None,
     ) -> UserPresence:
-        """GET users.getPresence: a user's presence (the caller's when no target is given)."""
+        """GET users.getPresence: a user's presence (the caller's when no target is given).
+
+        Returns:
+            The presence; ``connection_status`` and ``last_login`` only for the caller.
+
+        Raises:
+            UserNotFoundError: no such user.
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         query = {"userId": user_id, "username": username}
         return await self._session.call(ep.USERS_GET_PRESENCE, query=query, timeout=timeout)
 
@@ -255,6 +398,15 @@ class UsersAPI:
         ``from_`` is an aware datetime or an ISO-8601 string with an offset. Any number of
         ``ids``: a long list is asked in requests of at most 500 (8.8.1's query parser refuses
         a 501st value per key) and merged into one batch; ``timeout`` covers them all.
+
+        Returns:
+            One batch: ``full`` when ``users`` is everyone online, else the changes since ``from_``;
+            ``fetched_at`` is the server's time of the answer.
+
+        Raises:
+            ValueError: ``from_`` is naive or not ISO-8601, or ``ids`` is empty.
+            TypeError: ``from_`` is neither a datetime nor a str, or ``ids`` is a str.
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
         """
         since = _since(from_)
         wanted = _strings("ids", ids)
@@ -273,7 +425,17 @@ class UsersAPI:
         self, *, interval: float = 10.0, ids: builtins.list[str] | None = None
     ) -> AsyncGenerator[PresenceBatch, None]:
         """GET users.presence every ``interval`` s: the first batch is the full map (replace
-        yours), later ones the changes since the previous poll."""
+        yours), later ones the changes since the previous poll.
+
+        Returns:
+            An async generator of ``PresenceBatch``: close it (``aclose()`` or
+            ``contextlib.aclosing``) to stop polling.
+
+        Raises:
+            ValueError: ``interval`` is not in (0, 540] s, or ``ids`` is empty (raised at once).
+            TypeError: ``ids`` is a str, not a list (raised at once).
+            RocketChatError: while iterating: what a poll raised; the generator ends.
+        """
         return watch_presence(self, interval=interval, ids=_strings("ids", ids))
 
     async def set_status(
@@ -286,7 +448,16 @@ class UsersAPI:
         username: str | None = None,
         timeout: float | None = None,
     ) -> None:
-        """POST users.setStatus: set a status and/or status message."""
+        """POST users.setStatus: set a status and/or status message.
+
+        Raises:
+            ValueError: neither ``status`` nor ``message`` given, or ``expires_at`` is naive.
+            PermissionDeniedError: status changes are off, or the target is another user and the
+                caller may not change it.
+            BadRequestError: a status the server does not allow (e.g. invisible when disabled) or an
+                ``expires_at`` in the past.
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         if status is None and message is None:
             raise ValueError("set_status needs status, message, or both")
         body = {"status": status, "message": message, "expiresAt": _iso("expires_at", expires_at),
@@ -315,7 +486,17 @@ class UsersAPI:
         custom_fields: Mapping[str, object] | None = None,
         timeout: float | None = None,
     ) -> User:
-        """POST users.create: a new user (needs the create-user permission)."""
+        """POST users.create: a new user (needs the create-user permission).
+
+        Returns:
+            The new user.
+
+        Raises:
+            PermissionDeniedError: the caller may not create users (``create-user``).
+            BadRequestError: the username or e-mail is taken (``error-field-unavailable``), or a
+                field the server refuses (password policy, invalid username).
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         body = {"email": email, "name": name, "password": password, "username": username,
                 "active": active, "bio": bio, "nickname": nickname, "statusText": status_text,
                 "roles": roles, "joinDefaultChannels": join_default_channels,
@@ -328,7 +509,16 @@ class UsersAPI:
         self, *, username: str, email: str, password: str, name: str,
         secret_url: str | None = None, timeout: float | None = None,
     ) -> User:
-        """POST users.register: self-registration (sent without auth headers)."""
+        """POST users.register: self-registration (sent without auth headers).
+
+        Returns:
+            The new user.
+
+        Raises:
+            BadRequestError: registration is off, the secret URL is wrong, the username or e-mail is
+                taken, or the password fails the policy.
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         body = {"username": username, "email": email, "pass": password, "name": name,
                 "secret": secret_url}
         return await self._session.call(ep.USERS_REGISTER, body=body, timeout=timeout)
@@ -343,7 +533,21 @@ class UsersAPI:
         two_factor_method: str | None = None,
         timeout: float | None = None,
     ) -> User:
-        """POST users.update: change another user's (or one's own) fields."""
+        """POST users.update: change another user's (or one's own) fields.
+
+        Returns:
+            The user as saved.
+
+        Raises:
+            ValueError: ``data`` has no field to send.
+            TypeError: ``data`` has an unknown field or is neither a ``UserUpdate`` nor a mapping.
+            UserNotFoundError: no such user.
+            PermissionDeniedError: the caller may not edit that user or field.
+            BadRequestError: a value the server refuses (username or e-mail taken, …).
+            TwoFactorRequiredError: the server wants a second factor and none (or a wrong one) was
+                given.
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         struct = _non_empty(as_struct(UserUpdate, data, "data"), "data")
         body = {"userId": user_id, "data": struct, "confirmRelinquish": confirm_relinquish}
         return await self._session.call(
@@ -360,7 +564,21 @@ class UsersAPI:
         two_factor_method: str | None = None,
         timeout: float | None = None,
     ) -> User:
-        """POST users.updateOwnBasicInfo: change the caller's own profile."""
+        """POST users.updateOwnBasicInfo: change the caller's own profile.
+
+        Returns:
+            The caller as saved.
+
+        Raises:
+            TypeError: ``data`` has an unknown field or is neither a ``BasicInfoUpdate`` nor a
+                mapping.
+            PermissionDeniedError: profile changes are off on the server.
+            BadRequestError: a value the server refuses (a wrong ``current_password``, the same
+                password again, …).
+            TwoFactorRequiredError: the server wants a second factor and none (or a wrong one) was
+                given.
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         struct = as_struct(BasicInfoUpdate, data, "data")
         if isinstance(struct.current_password, str):
             # The server compares SHA-256(current password) (server-behavior §4.7).
@@ -377,7 +595,19 @@ class UsersAPI:
         self, *, user_id: str, active_status: bool, confirm_relinquish: bool | None = None,
         timeout: float | None = None,
     ) -> User:
-        """POST users.setActiveStatus: activate or deactivate a user; returns id and state."""
+        """POST users.setActiveStatus: activate or deactivate a user; returns id and state.
+
+        Returns:
+            The user's ``id`` and ``active`` state.
+
+        Raises:
+            UserNotFoundError: no such user.
+            PermissionDeniedError: the caller may not change active states, or this would deactivate
+                the last active admin.
+            BadRequestError: the user is the sole owner of a room and ``confirm_relinquish`` is not
+                set (``user-last-owner``).
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         body = {"userId": user_id, "activeStatus": active_status,
                 "confirmRelinquish": confirm_relinquish}
         return await self._session.call(ep.USERS_SET_ACTIVE_STATUS, body=body, timeout=timeout)
@@ -385,7 +615,17 @@ class UsersAPI:
     async def deactivate_idle(
         self, *, days_idle: int, role: str | None = None, timeout: float | None = None
     ) -> int:
-        """POST users.deactivateIdle: deactivate users idle that long; returns how many."""
+        """POST users.deactivateIdle: deactivate users idle that long; returns how many.
+
+        Returns:
+            How many users were deactivated.
+
+        Raises:
+            TypeError: ``days_idle`` is not an int.
+            ValueError: ``days_idle`` is negative.
+            PermissionDeniedError: the caller may not change active states.
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         _natural("days_idle", days_idle)
         body = {"daysIdle": days_idle, "role": role}
         return await self._session.call(ep.USERS_DEACTIVATE_IDLE, body=body, timeout=timeout)
@@ -394,7 +634,20 @@ class UsersAPI:
         self, *, user_id: str | None = None, username: str | None = None,
         confirm_relinquish: bool | None = None, timeout: float | None = None,
     ) -> builtins.list[str]:
-        """POST users.delete: delete a user; returns the ids of rooms deleted with them."""
+        """POST users.delete: delete a user; returns the ids of rooms deleted with them.
+
+        Returns:
+            The ids of the rooms deleted with the user.
+
+        Raises:
+            ValueError: not exactly one of ``user_id`` / ``username`` given.
+            UserNotFoundError: no such user.
+            PermissionDeniedError: the caller may not delete users (``delete-user``), or the user is
+                the last active admin.
+            BadRequestError: the user is the sole owner of a room and ``confirm_relinquish`` is not
+                set (``user-last-owner``).
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         one_of(user_id=user_id, username=username)
         body = {"userId": user_id, "username": username, "confirmRelinquish": confirm_relinquish}
         return await self._session.call(ep.USERS_DELETE, body=body, timeout=timeout)
@@ -403,7 +656,15 @@ class UsersAPI:
         self, *, password: str, confirm_relinquish: bool | None = None,
         timeout: float | None = None,
     ) -> None:
-        """POST users.deleteOwnAccount: delete the caller's account (password checked)."""
+        """POST users.deleteOwnAccount: delete the caller's account (password checked).
+
+        Raises:
+            PermissionDeniedError: deleting one's own account is off on the server, or the caller is
+                the last active admin.
+            BadRequestError: a wrong password, or the caller is the sole owner of a room and
+                ``confirm_relinquish`` is not set (``user-last-owner``).
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         body = {"password": sha256_hex(password), "confirmRelinquish": confirm_relinquish}
         await self._session.call(ep.USERS_DELETE_OWN_ACCOUNT, body=body, timeout=timeout)
 
@@ -413,7 +674,16 @@ class UsersAPI:
         self, *, user_id: str | None = None, username: str | None = None,
         timeout: float | None = None,
     ) -> Avatar:
-        """GET users.getAvatar: the user's avatar image (via the /avatar route it points to)."""
+        """GET users.getAvatar: the user's avatar image (via the /avatar route it points to).
+
+        Returns:
+            The image and its content type.
+
+        Raises:
+            ValueError: not exactly one of ``user_id`` / ``username`` given.
+            UserNotFoundError: no such user.
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         one_of(user_id=user_id, username=username)
         query = {"userId": user_id, "username": username}
         limit = self._session.timeout if timeout is None else timeout
@@ -434,7 +704,16 @@ class UsersAPI:
         username: str | None = None,
         timeout: float | None = None,
     ) -> None:
-        """POST users.setAvatar: upload an image (path, bytes, file) or point at a URL."""
+        """POST users.setAvatar: upload an image (path, bytes, file) or point at a URL.
+
+        Raises:
+            ValueError: not exactly one of ``image`` / ``avatar_url`` given, or the image is empty.
+            TypeError: ``image`` is not a path, bytes or a binary file.
+            OSError: ``image`` is a path that cannot be read.
+            PermissionDeniedError: the caller may not set that user's avatar.
+            BadRequestError: an image or URL the server refuses.
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         one_of(image=image, avatar_url=avatar_url)
         target = {"userId": user_id, "username": username}
         if avatar_url is not None:
@@ -450,7 +729,14 @@ class UsersAPI:
         self, *, user_id: str | None = None, username: str | None = None,
         timeout: float | None = None,
     ) -> None:
-        """POST users.resetAvatar: back to the default avatar."""
+        """POST users.resetAvatar: back to the default avatar.
+
+        Raises:
+            ValueError: not exactly one of ``user_id`` / ``username`` given.
+            UserNotFoundError: no such user.
+            PermissionDeniedError: the caller may not reset that user's avatar.
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         one_of(user_id=user_id, username=username)
         body = {"userId": user_id, "username": username}
         await self._session.call(ep.USERS_RESET_AVATAR, body=body, timeout=timeout)
@@ -458,20 +744,45 @@ class UsersAPI:
     async def get_avatar_suggestion(
         self, *, timeout: float | None = None
     ) -> dict[str, AvatarSuggestion]:
-        """GET users.getAvatarSuggestion: avatars offered by services, keyed by service."""
+        """GET users.getAvatarSuggestion: avatars offered by services, keyed by service.
+
+        Returns:
+            Suggested avatars keyed by service name.
+
+        Raises:
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         return await self._session.call(ep.USERS_GET_AVATAR_SUGGESTION, timeout=timeout)
 
     # ---- preferences --------------------------------------------------------------------------
 
     async def get_preferences(self, *, timeout: float | None = None) -> Preferences:
-        """GET users.getPreferences: the preferences the caller has saved."""
+        """GET users.getPreferences: the preferences the caller has saved.
+
+        Returns:
+            The caller's saved preferences.
+
+        Raises:
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         return await self._session.call(ep.USERS_GET_PREFERENCES, timeout=timeout)
 
     async def set_preferences(
         self, *, data: Preferences | JSONObject, user_id: str | None = None,
         timeout: float | None = None,
     ) -> Preferences:
-        """POST users.setPreferences: save preferences; returns the stored ones."""
+        """POST users.setPreferences: save preferences; returns the stored ones.
+
+        Returns:
+            The preferences as stored.
+
+        Raises:
+            ValueError: ``data`` has no field to send, or ``status_visibility_denied`` is None.
+            TypeError: ``data`` has an unknown field or is neither a ``Preferences`` nor a mapping.
+            UserNotFoundError: ``user_id`` matches nobody.
+            PermissionDeniedError: the caller may not edit another user's preferences.
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         struct = _non_empty(as_struct(Preferences, data, "data"), "data")
         if struct.status_visibility_denied is None:
             # 8.8.1's schema types it as a plain array: null would be a 400 invalid-params.
@@ -484,7 +795,17 @@ class UsersAPI:
     async def create_token(
         self, *, user_id: str, secret: str, timeout: float | None = None
     ) -> Credentials:
-        """POST users.createToken: a login token for a user (server secret required, 8.0+)."""
+        """POST users.createToken: a login token for a user (server secret required, 8.0+).
+
+        Returns:
+            The new login token and its user id (the token is masked in reprs).
+
+        Raises:
+            PermissionDeniedError: the server has no token secret set, the secret is wrong, or the
+                caller may not create tokens for others.
+            UserNotFoundError: no such user.
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         body = {"userId": user_id, "secret": secret}
         return await self._session.call(ep.USERS_CREATE_TOKEN, body=body, timeout=timeout)
 
@@ -497,7 +818,19 @@ class UsersAPI:
         two_factor_method: str | None = None,
         timeout: float | None = None,
     ) -> str:
-        """POST users.generatePersonalAccessToken: a new PAT, shown only this once."""
+        """POST users.generatePersonalAccessToken: a new PAT, shown only this once.
+
+        Returns:
+            The new token (never shown again).
+
+        Raises:
+            PermissionDeniedError: the caller may not have personal access tokens
+                (``create-personal-access-tokens``).
+            BadRequestError: a token of that name exists.
+            TwoFactorRequiredError: the server wants a second factor and none (or a wrong one) was
+                given.
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         body = {"tokenName": token_name, "bypassTwoFactor": bypass_two_factor}
         return await self._session.call(
             ep.USERS_GENERATE_PERSONAL_ACCESS_TOKEN, body=body, two_factor_code=two_factor_code,
@@ -512,7 +845,19 @@ class UsersAPI:
         two_factor_method: str | None = None,
         timeout: float | None = None,
     ) -> str:
-        """POST users.regeneratePersonalAccessToken: a new value for an existing PAT."""
+        """POST users.regeneratePersonalAccessToken: a new value for an existing PAT.
+
+        Returns:
+            The new token value.
+
+        Raises:
+            PermissionDeniedError: the caller may not have personal access tokens
+                (``create-personal-access-tokens``).
+            BadRequestError: no token of that name.
+            TwoFactorRequiredError: the server wants a second factor and none (or a wrong one) was
+                given.
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         body = {"tokenName": token_name}
         return await self._session.call(
             ep.USERS_REGENERATE_PERSONAL_ACCESS_TOKEN, body=body,
@@ -527,7 +872,16 @@ class UsersAPI:
         two_factor_method: str | None = None,
         timeout: float | None = None,
     ) -> None:
-        """POST users.removePersonalAccessToken: revoke a PAT."""
+        """POST users.removePersonalAccessToken: revoke a PAT.
+
+        Raises:
+            PermissionDeniedError: the caller may not have personal access tokens
+                (``create-personal-access-tokens``).
+            BadRequestError: no token of that name.
+            TwoFactorRequiredError: the server wants a second factor and none (or a wrong one) was
+                given.
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         body = {"tokenName": token_name}
         await self._session.call(
             ep.USERS_REMOVE_PERSONAL_ACCESS_TOKEN, body=body, two_factor_code=two_factor_code,
@@ -537,20 +891,47 @@ class UsersAPI:
     async def get_personal_access_tokens(
         self, *, timeout: float | None = None
     ) -> builtins.list[PersonalAccessToken]:
-        """GET users.getPersonalAccessTokens: the caller's PATs (names, never values)."""
+        """GET users.getPersonalAccessTokens: the caller's PATs (names, never values).
+
+        Returns:
+            The caller's tokens: name, creation date, the token's last characters; never the value.
+
+        Raises:
+            PermissionDeniedError: the caller may not have personal access tokens
+                (``create-personal-access-tokens``).
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         return await self._session.call(ep.USERS_GET_PERSONAL_ACCESS_TOKENS, timeout=timeout)
 
     async def logout(self, *, user_id: str | None = None, timeout: float | None = None) -> None:
-        """POST users.logout: end every session of a user (the caller's when no target)."""
+        """POST users.logout: end every session of a user (the caller's when no target).
+
+        Raises:
+            UserNotFoundError: ``user_id`` matches nobody.
+            PermissionDeniedError: the caller may not log out another user.
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         body = {"userId": user_id}
         await self._session.call(ep.USERS_LOGOUT, body=body, timeout=timeout)
 
     async def logout_other_clients(self, *, timeout: float | None = None) -> ClientsLogout:
-        """POST users.logoutOtherClients: end the caller's other sessions; keeps this one."""
+        """POST users.logoutOtherClients: end the caller's other sessions; keeps this one.
+
+        Returns:
+            The token still valid (this session's) and when it expires; the token is masked in
+            reprs.
+
+        Raises:
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         return await self._session.call(ep.USERS_LOGOUT_OTHER_CLIENTS, timeout=timeout)
 
     async def remove_other_tokens(self, *, timeout: float | None = None) -> None:
-        """POST users.removeOtherTokens: drop every login token but the current one."""
+        """POST users.removeOtherTokens: drop every login token but the current one.
+
+        Raises:
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         await self._session.call(ep.USERS_REMOVE_OTHER_TOKENS, timeout=timeout)
 
     async def reset_e2e_key(
@@ -562,7 +943,15 @@ class UsersAPI:
         two_factor_method: str | None = None,
         timeout: float | None = None,
     ) -> None:
-        """POST users.resetE2EKey: reset a user's E2E keys (the caller's when no target)."""
+        """POST users.resetE2EKey: reset a user's E2E keys (the caller's when no target).
+
+        Raises:
+            UserNotFoundError: no such user.
+            PermissionDeniedError: the caller may not reset another user's keys.
+            TwoFactorRequiredError: the server wants a second factor and none (or a wrong one) was
+                given.
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         body = {"userId": user_id, "username": username}
         await self._session.call(
             ep.USERS_RESET_E2E_KEY, body=body, two_factor_code=two_factor_code,
@@ -578,7 +967,16 @@ class UsersAPI:
         two_factor_method: str | None = None,
         timeout: float | None = None,
     ) -> None:
-        """POST users.resetTOTP: remove a user's TOTP (the caller's when no target)."""
+        """POST users.resetTOTP: remove a user's TOTP (the caller's when no target).
+
+        Raises:
+            UserNotFoundError: no such user.
+            PermissionDeniedError: the caller may not reset another user's TOTP.
+            BadRequestError: the user has no TOTP.
+            TwoFactorRequiredError: the server wants a second factor and none (or a wrong one) was
+                given.
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         body = {"userId": user_id, "username": username}
         await self._session.call(
             ep.USERS_RESET_TOTP, body=body, two_factor_code=two_factor_code,
@@ -588,7 +986,13 @@ class UsersAPI:
     # ---- two-factor by e-mail -----------------------------------------------------------------
 
     async def enable_email_2fa(self, *, timeout: float | None = None) -> None:
-        """POST users.2fa.enableEmail: turn on e-mail codes for the caller."""
+        """POST users.2fa.enableEmail: turn on e-mail codes for the caller.
+
+        Raises:
+            UserNotFoundError: the caller's e-mail addresses are not all verified (the server
+                answers ``error-invalid-user``).
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         await self._session.call(ep.USERS_2FA_ENABLE_EMAIL, timeout=timeout)
 
     async def disable_email_2fa(
@@ -598,7 +1002,13 @@ class UsersAPI:
         two_factor_method: str | None = None,
         timeout: float | None = None,
     ) -> None:
-        """POST users.2fa.disableEmail: turn off e-mail codes (asks for a code)."""
+        """POST users.2fa.disableEmail: turn off e-mail codes (asks for a code).
+
+        Raises:
+            TwoFactorRequiredError: the server wants a second factor and none (or a wrong one) was
+                given.
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         await self._session.call(
             ep.USERS_2FA_DISABLE_EMAIL, two_factor_code=two_factor_code,
             two_factor_method=two_factor_method, timeout=timeout,
@@ -607,36 +1017,67 @@ class UsersAPI:
     async def send_email_2fa_code(
         self, *, email_or_username: str, timeout: float | None = None
     ) -> None:
-        """POST users.2fa.sendEmailCode: e-mail a fresh code (always succeeds)."""
+        """POST users.2fa.sendEmailCode: e-mail a fresh code (always succeeds).
+
+        Raises:
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         body = {"emailOrUsername": email_or_username}
         await self._session.call(ep.USERS_2FA_SEND_EMAIL_CODE, body=body, timeout=timeout)
 
     # ---- mail ---------------------------------------------------------------------------------
 
     async def forgot_password(self, *, email: str, timeout: float | None = None) -> None:
-        """POST users.forgotPassword: mail a reset link (succeeds for unknown addresses too)."""
+        """POST users.forgotPassword: mail a reset link (succeeds for unknown addresses too).
+
+        Raises:
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         body = {"email": email}
         await self._session.call(ep.USERS_FORGOT_PASSWORD, body=body, timeout=timeout)
 
     async def send_welcome_email(self, *, email: str, timeout: float | None = None) -> None:
-        """POST users.sendWelcomeEmail: mail the welcome message to a user."""
+        """POST users.sendWelcomeEmail: mail the welcome message to a user.
+
+        Raises:
+            PermissionDeniedError: the caller may not send mail (``send-mail``).
+            UserNotFoundError: no user has that address.
+            BadRequestError: the server cannot send mail.
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         body = {"email": email}
         await self._session.call(ep.USERS_SEND_WELCOME_EMAIL, body=body, timeout=timeout)
 
     async def send_confirmation_email(self, *, email: str, timeout: float | None = None) -> None:
-        """POST users.sendConfirmationEmail: mail an address-verification link."""
+        """POST users.sendConfirmationEmail: mail an address-verification link.
+
+        Raises:
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         body = {"email": email}
         await self._session.call(ep.USERS_SEND_CONFIRMATION_EMAIL, body=body, timeout=timeout)
 
     async def verify_email(self, *, token: str, timeout: float | None = None) -> None:
-        """POST users.verifyEmail: confirm an address with the token from the mail."""
+        """POST users.verifyEmail: confirm an address with the token from the mail.
+
+        Raises:
+            BadRequestError: the token is unknown or expired (the link expired).
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         body = {"token": token}
         await self._session.call(ep.USERS_VERIFY_EMAIL, body=body, timeout=timeout)
 
     async def send_invitation_email(
         self, *, emails: builtins.list[str], timeout: float | None = None
     ) -> None:
-        """POST sendInvitationEmail: invite people to the workspace by e-mail."""
+        """POST sendInvitationEmail: invite people to the workspace by e-mail.
+
+        Raises:
+            TypeError: ``emails`` is a str, not a list.
+            PermissionDeniedError: the caller may not invite (``bulk-register-user``).
+            BadRequestError: no valid address among ``emails``.
+            RocketChatError: any other refusal or failure, as for every call (see ``UsersAPI``).
+        """
         body = {"emails": _strings("emails", emails)}
         await self._session.call(ep.SEND_INVITATION_EMAIL, body=body, timeout=timeout)
 

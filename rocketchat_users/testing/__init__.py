@@ -7,34 +7,16 @@ hashed tokens, the server's error bodies and status codes, paging caps, permissi
 user vs bot), 2FA challenges, presence deltas. Behaviour follows docs/server-behavior.md; the
 code imports nothing of the client SDK and keeps wire-shaped documents.
 
-Arguments (all keyword-only):
-    users, seed      seeded users besides the admin and ``rocket.cat``; same seed → same data.
-    host, port       bind address; ``port=0`` picks a free port.
-    settings         server settings by their real names (defaults: server-behavior.md §11), e.g.
-                     ``{"API_Upper_Count_Limit": 100, "Presence_broadcast_disabled": True}``.
-                     Emulator-only keys: ``CREATE_TOKENS_FOR_USERS_SECRET`` (None = createToken
-                     refused), ``SMTP_Configured`` (True), ``UserData_EnableDownload`` (True).
-    remember_for     Accounts_TwoFactorAuthentication_RememberFor (seconds); 0 forces challenges.
-    latency          seconds added to every request.
-    error_rate       fraction of requests answered with a 502 HTML page or a dropped
-                     connection (deterministic sequence from ``seed``).
-    rate_limit       True: the REST limiter with the server's defaults (10 calls / 60 s per IP and
-                     route, admin/bot bypass, §6.1 special limits), the default rule read from
-                     the live ``API_Enable_Rate_Limiter_Limit_Calls_Default`` /
-                     ``..._Time_Default`` settings on every request; ``(calls, seconds)``
-                     overrides the default rule (and then the settings are not consulted).
-    churn            ``(creates, deletes)`` per listing request (users.list, users.listByStatus):
-                     before answering, that many users are created (random ids) and deleted
-                     (random, never the admin or rocket.cat); fractions accumulate;
-                     deterministic from ``seed``. ``server.churn`` records ``created`` /
-                     ``deleted`` ids and has ``paused`` (see ``_churn.py``).
+The knobs are the keyword arguments of ``Emulator`` (documented there): ``users``, ``seed``,
+``host``, ``port``, ``settings``, ``remember_for``, ``latency``, ``error_rate``, ``rate_limit`` and
+``churn``.
 
 The admin (``server.admin``: ``Admin(user_id, auth_token, password, username)``) has username
 ``admin`` — a name the server refuses for *new* users but a real first admin often has — and is
 created at start, so 2FA's grace period lets its token work at once. Its login is not
 2FA-challenged (no e-mail 2FA opt-in).
 
-Test hooks on :class:`Emulator`: ``outbox`` (sent mails, the newest 10,000: ``to``,
+Test hooks on ``Emulator``: ``outbox`` (sent mails, the newest 10,000: ``to``,
 ``subject``, ``kind`` — ``2fa-code`` with ``code``, ``verification``/``reset-password`` with
 ``token``, ``welcome``, ``password``, ``invitation``), ``password_of(username)``,
 ``enable_totp(user_id) -> secret``, ``totp_code(user_id)``,
@@ -43,6 +25,7 @@ Test hooks on :class:`Emulator`: ``outbox`` (sent mails, the newest 10,000: ``to
 Application).
 
 Simplifications (see server-behavior.md for the real thing):
+
 - passwords and e-mail 2FA codes are kept as SHA-256 digests instead of bcrypt;
 - 2FA remember-me is per token, without the user-agent/IP fingerprint;
 - ``/avatar?format=png`` is a solid square in the avatar colour, ``format=jpg`` a fixed grey

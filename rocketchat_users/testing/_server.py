@@ -1,4 +1,4 @@
-"""The :class:`Emulator`: an aiohttp.web server on loopback over the in-memory store."""
+"""The ``Emulator``: an aiohttp.web server on loopback over the in-memory store."""
 
 from __future__ import annotations
 
@@ -39,7 +39,32 @@ class Admin(NamedTuple):
 class Emulator:
     """An in-process Rocket.Chat 8.x users API on ``host:port`` (``port=0``: ephemeral).
 
-    See the package docstring for the knobs and test hooks.
+    ``async with Emulator(...) as server:`` starts it and stops it. The package docstring
+    lists the test hooks and what the emulator simplifies.
+
+    Args:
+        users: seeded users besides the admin and ``rocket.cat``.
+        seed: the same seed gives the same data (and the same fault and churn sequence).
+        host: bind address.
+        port: bind port; 0 picks a free one.
+        settings: server settings by their real names (defaults: server-behavior.md §11),
+            e.g. ``{"API_Upper_Count_Limit": 100, "Presence_broadcast_disabled": True}``.
+            Emulator-only keys: ``CREATE_TOKENS_FOR_USERS_SECRET`` (None: createToken
+            refused), ``SMTP_Configured`` (True), ``UserData_EnableDownload`` (True).
+        remember_for: ``Accounts_TwoFactorAuthentication_RememberFor`` in seconds; 0 forces
+            every challenge.
+        latency: seconds added to every request.
+        error_rate: fraction of requests answered with a 502 HTML page or a dropped
+            connection (a deterministic sequence from ``seed``).
+        rate_limit: True: the REST limiter with the server's defaults (10 calls / 60 s per IP
+            and route, admin/bot bypass, §6.1 special limits), its default rule read from the
+            live ``API_Enable_Rate_Limiter_Limit_Calls_Default`` / ``..._Time_Default``
+            settings on every request; ``(calls, seconds)`` overrides the default rule (the
+            settings are then not consulted).
+        churn: ``(creates, deletes)`` per listing request (users.list, users.listByStatus):
+            before answering, that many users are created (random ids) and deleted (random,
+            never the admin or ``rocket.cat``); fractions accumulate; deterministic from
+            ``seed``. ``server.churn`` records the ``created`` / ``deleted`` ids.
     """
 
     def __init__(
@@ -111,7 +136,11 @@ class Emulator:
         return app
 
     async def start(self) -> None:
-        """Bind and serve; idempotent."""
+        """Bind and serve; idempotent.
+
+        Raises:
+            OSError: the address cannot be bound (e.g. the port is taken).
+        """
         async with self._lock:
             if self._runner is not None:
                 return
@@ -153,10 +182,12 @@ class Emulator:
 
     @property
     def admin(self) -> Admin:
+        """The seeded administrator's credentials (username ``admin``), logged in."""
         return self._admin
 
     @property
     def app(self) -> web.Application:
+        """The aiohttp Application behind the server (routes, middlewares)."""
         return self._app
 
     @property
@@ -209,7 +240,14 @@ class Emulator:
         self._store.permissions[permission] = frozenset(roles)
 
     def password_of(self, username: str) -> str:
-        """Plain password of a seeded user, the admin, or a user added with ``password=``."""
+        """Plain password of a seeded user, the admin, or a user added with ``password=``.
+
+        Returns:
+            The password in plain text.
+
+        Raises:
+            KeyError: no such user, or none whose password the emulator knows.
+        """
         user = self._store.by_username(username)
         if user is None or user["_id"] not in self._store.passwords:
             raise KeyError(username)
@@ -222,7 +260,14 @@ class Emulator:
         return user
 
     def enable_totp(self, user_id: str) -> str:
-        """Turn on TOTP 2FA for a user; returns the base32 secret."""
+        """Turn on TOTP 2FA for a user; returns the base32 secret.
+
+        Returns:
+            The base32 TOTP secret (``totp_code()`` computes the current code from it).
+
+        Raises:
+            KeyError: no user with that id or username.
+        """
         user = self._require(user_id)
         secret = new_totp_secret()
         user.setdefault("services", {})["totp"] = {"enabled": True, "secret": secret,
@@ -230,14 +275,27 @@ class Emulator:
         return secret
 
     def totp_code(self, user_id: str) -> str:
-        """The current RFC 6238 code of a user with TOTP enabled."""
+        """The current RFC 6238 code of a user with TOTP enabled.
+
+        Returns:
+            Six digits, valid for the current 30-second step.
+
+        Raises:
+            KeyError: no user with that id or username.
+            ValueError: the user has no TOTP (see ``enable_totp()``).
+        """
         totp = (self._require(user_id).get("services") or {}).get("totp") or {}
         if not totp.get("secret"):
             raise ValueError(f"TOTP is not enabled for {user_id}")
         return totp_now(str(totp["secret"]))
 
     def set_connection_status(self, user_id: str, status: str) -> None:
-        """Simulate a client's connection: sets status, statusConnection and _updatedAt."""
+        """Simulate a client's connection: sets status, statusConnection and _updatedAt.
+
+        Raises:
+            ValueError: ``status`` is not ``online``, ``away``, ``busy`` or ``offline``.
+            KeyError: no user with that id or username.
+        """
         if status not in _STATUSES:
             raise ValueError(f"status must be one of {_STATUSES}")
         user = self._require(user_id)
@@ -249,7 +307,10 @@ class Emulator:
         """Insert a user document directly (no validation). ``password=`` is plain text.
 
         Missing fields get defaults (``_id``, ``createdAt``/``_updatedAt`` = now, type user,
-        active, roles ["user"], status offline). Returns a copy of the stored document.
+        active, roles ["user"], status offline).
+
+        Returns:
+            A copy of the stored document.
         """
         password = fields.pop("password", None)
         doc: User = copy.deepcopy(fields)
@@ -263,12 +324,23 @@ class Emulator:
         return copy.deepcopy(doc)
 
     def get_user(self, id_or_username: str) -> dict[str, Any] | None:
-        """A deep copy of the stored document (``services`` included), or None."""
+        """A deep copy of the stored document (``services`` included), or None.
+
+        Returns:
+            The user document as the server stores it, or None when there is no such user.
+        """
         user = self._store.by_id_or_username(id_or_username)
         return copy.deepcopy(user) if user is not None else None
 
     def login_token(self, user_id: str) -> str:
-        """Create a resume token for a user, as a login would (no 2FA)."""
+        """Create a resume token for a user, as a login would (no 2FA).
+
+        Returns:
+            The new login token, for ``Session(url, user_id=..., auth_token=...)``.
+
+        Raises:
+            KeyError: no user with that id or username.
+        """
         user = self._require(user_id)
         token = base64.urlsafe_b64encode(random_id(32).encode()).decode()[:43]
         self._store.add_login_token(user, token, when=now_iso())
@@ -277,7 +349,11 @@ class Emulator:
 
 async def serve(port: int = 3000, users: int = 1000, seed: int = 1, host: str = "127.0.0.1"
                 ) -> None:
-    """Run an emulator until cancelled, printing the admin's credentials."""
+    """Run an emulator until cancelled, printing the admin's credentials.
+
+    Raises:
+        OSError: the address cannot be bound.
+    """
     async with Emulator(users=users, seed=seed, host=host, port=port) as server:
         admin = server.admin
         print(f"Rocket.Chat emulator on {server.url} ({users} users, seed {seed})")

@@ -1,14 +1,17 @@
 """pytest plugin (registered through the ``pytest11`` entry point): an emulator per test.
 
-Fixtures:
-    rocketchat_emulator          a running :class:`~rocketchat_users.testing.Emulator`
-    rocketchat_session           a :class:`~rocketchat_users.Session` logged in as its admin
-    rocketchat_emulator_options  the Emulator's keyword arguments; override it in a conftest.py
-                                 to seed more users or change settings, e.g.::
+The fixtures:
 
-        @pytest.fixture
-        def rocketchat_emulator_options():
-            return {"users": 500, "settings": {"API_Upper_Count_Limit": 50}}
+- ``rocketchat_emulator``: a running ``Emulator``, fresh for each test;
+- ``rocketchat_session``: a ``Session`` bound to it, acting as its admin;
+- ``rocketchat_emulator_options``: the Emulator's keyword arguments; override it in a
+  conftest.py to seed more users or change settings:
+
+```python
+@pytest.fixture
+def rocketchat_emulator_options():
+    return {"users": 500, "settings": {"API_Upper_Count_Limit": 50}}
+```
 
 The async fixtures need pytest-asyncio (``asyncio_mode = "auto"`` or ``@pytest.mark.asyncio``);
 without it the plugin stays inert rather than break the test run of a project that has the
