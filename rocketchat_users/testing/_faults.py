@@ -40,6 +40,7 @@ class Faults:
 
     @property
     def any(self) -> bool:
+        """True when some fault is on."""
         return self.drop + self.bad_gateway + self.lost_answer + self.slow > 0
 
 
