@@ -226,10 +226,14 @@ class Emulator:
 
     @property
     def open_connections(self) -> int:
-        """Client connections open right now."""
+        """Client connections open right now (closed ones whose handler still runs, such as a
+        ``slow`` fault's, are not counted)."""
         runner = self._runner
         server = runner.server if runner is not None else None
-        return len(server.connections) if server is not None else 0
+        if server is None:
+            return 0
+        return sum(1 for handler in server.connections
+                   if handler.transport is not None and not handler.transport.is_closing())
 
     # ------------------------------------------------------------------------ hooks
     def set_permission(self, permission: str, roles: Iterable[str]) -> None:
