@@ -8,8 +8,8 @@ user vs bot), 2FA challenges, presence deltas. Behaviour follows docs/server-beh
 code imports nothing of the client SDK and keeps wire-shaped documents.
 
 The knobs are the keyword arguments of ``Emulator`` (documented there): ``users``, ``seed``,
-``host``, ``port``, ``settings``, ``remember_for``, ``latency``, ``error_rate``, ``rate_limit`` and
-``churn``.
+``host``, ``port``, ``settings``, ``remember_for``, ``latency``, ``error_rate``, ``rate_limit``,
+``churn`` and ``faults`` (a :class:`Faults` plan).
 
 The admin (``server.admin``: ``Admin(user_id, auth_token, password, username)``) has username
 ``admin`` — a name the server refuses for *new* users but a real first admin often has — and is
@@ -21,8 +21,9 @@ Test hooks on ``Emulator``: ``outbox`` (sent mails, the newest 10,000: ``to``,
 ``token``, ``welcome``, ``password``, ``invitation``), ``password_of(username)``,
 ``enable_totp(user_id) -> secret``, ``totp_code(user_id)``,
 ``set_connection_status(user_id, status)``, ``add_user(**fields)``, ``get_user(id_or_username)``,
-``login_token(user_id)``, ``request_log``, ``churn``, ``settings`` (live), ``app`` (the aiohttp
-Application).
+``login_token(user_id)``, ``set_permission(permission, roles)``, ``request_log``, ``post_log``
+(every POST with its body and whether it was applied), ``rate_limit_windows``,
+``open_connections``, ``churn``, ``settings`` (live), ``app`` (the aiohttp Application).
 
 Simplifications (see server-behavior.md for the real thing):
 

@@ -65,6 +65,11 @@ class Emulator:
             before answering, that many users are created (random ids) and deleted (random,
             never the admin or ``rocket.cat``); fractions accumulate; deterministic from
             ``seed``. ``server.churn`` records the ``created`` / ``deleted`` ids.
+        faults: a :class:`Faults` plan (dropped connections, 502s, lost answers, slow
+            answers), each a fraction of requests; not together with ``error_rate``.
+
+    Raises:
+        ValueError: ``error_rate`` out of 0..1, or given together with ``faults``.
     """
 
     def __init__(
