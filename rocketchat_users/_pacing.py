@@ -140,7 +140,7 @@ class _Route:
                 self.budget += 1
         elif (facts := _facts(headers)) is not None:
             self._learn(*facts)
-        elif status < 500 and "X-RateLimit-Limit" not in headers:
+        elif self.reset_ms is not None and status < 500 and "X-RateLimit-Limit" not in headers:
             # The server answered without the headers: the route is not limited for this caller
             # (bypass, limiter off). A 5xx may be a proxy's page and tells nothing.
             self._forget()
