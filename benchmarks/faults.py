@@ -156,7 +156,7 @@ def main() -> None:
     args = parser.parse_args()
     calls, rounds = (300, 1) if args.smoke else (args.calls, args.rounds)
     print(f"{calls} calls from {TASKS} tasks per run, medians of {rounds} (min-max)\n")
-    print(f"{'scenario':<14}{'client':<7}{'calls/s':>16}{'p50 ms':>14}{'p99 ms':>18}"
+    print(f"{'scenario':<14}{'client':<7}{'calls/s':>18}{'p50 ms':>17}{'p99 ms':>20}"
           f"{'ok':>8}{'twice':>7}{'unknown':>9}")
     for scenario in SCENARIOS:
         results: dict[str, list[Figures]] = {name: [] for name in CLIENTS}
@@ -166,8 +166,8 @@ def main() -> None:
                 run = one_run(name, scenario, calls, round_, args.smoke)
                 results[name].append(asyncio.run(run))
         for name, runs in results.items():
-            print(f"{scenario:<14}{name:<7}{show(runs, 'calls_per_s', '.0f'):>16}"
-                  f"{show(runs, 'p50_ms', '.1f'):>14}{show(runs, 'p99_ms', '.0f'):>18}"
+            print(f"{scenario:<14}{name:<7}{show(runs, 'calls_per_s', '.0f'):>18}"
+                  f"{show(runs, 'p50_ms', '.1f'):>17}{show(runs, 'p99_ms', '.0f'):>20}"
                   f"{statistics.median(r.ok_share for r in runs):>8.1%}"
                   f"{max(r.applied_twice for r in runs):>7}"
                   f"{statistics.median(r.unknown for r in runs):>9.0f}")
