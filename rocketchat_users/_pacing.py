@@ -35,6 +35,7 @@ logger = logging.getLogger("rocketchat_users")
 _SAME_WINDOW_MS = 50.0
 # Reset is whole milliseconds, rounded down: wake a little after it, not a little before.
 _MARGIN = 0.010
+_LATEST_RESET_MS = 253_402_300_799_999.0  # 9999-12-31T23:59:59.999Z
 
 
 @dataclass(frozen=True)
@@ -242,4 +243,6 @@ def _facts(headers: Mapping[str, str]) -> tuple[int, int, float] | None:
     reset = headers.get("X-RateLimit-Reset") or ""
     if not all(v.isascii() and v.isdigit() for v in (limit, remaining, reset)):
         return None  # not what the server sends: nothing to pace by
+    if float(reset) > _LATEST_RESET_MS:
+        return None  # not epoch milliseconds a datetime can hold
     return int(limit), int(remaining), float(reset)

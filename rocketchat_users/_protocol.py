@@ -96,9 +96,9 @@ class ErrorBody(msgspec.Struct):
 
     success: bool | None = None
     error: Any = None
-    errorType: str | None = None
+    errorType: Any = None  # a string from any real server; anything else is ignored
     details: Any = None
-    message: str | None = None
+    message: Any = None
 
 
 _error_decoder = msgspec.json.Decoder(ErrorBody)
@@ -313,10 +313,12 @@ def classify(
         else:
             return decode_error(endpoint, status, body, exc)
     error_type = parsed.errorType if parsed is not None else None
+    if not isinstance(error_type, str):
+        error_type = None
     raw_error = parsed.error if parsed is not None else None
     if isinstance(raw_error, str):
         error = raw_error
-    elif parsed is not None and parsed.message:
+    elif parsed is not None and isinstance(parsed.message, str) and parsed.message:
         error = parsed.message
     elif raw_error is not None:
         error = _encoder.encode(raw_error).decode()
@@ -341,6 +343,10 @@ def _error_class(
 ) -> type[APIError]:
     if status >= 500:
         return ServerError
+    if status == 429:
+        # Only the limiter answers 429, and it refused before anything else was checked:
+        # whatever the body says, wait for the reset (not, say, ask for a 2FA code).
+        return RateLimitError
     # At login the bare code is the `error` (401); elsewhere it is the errorType (400).
     if error_type in _TWO_FACTOR_CODES or (status == 401 and error in _TWO_FACTOR_CODES):
         return TwoFactorRequiredError
