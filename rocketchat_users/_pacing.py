@@ -8,12 +8,16 @@ calls may go out before the reset without one being refused.
 
 The budget is a lower bound, never a guess. When an answer says ``Remaining = R`` while ``F``
 other calls of the route are still in flight, those ``F`` may still be counted after it, so at
-most ``R - F`` more may go; each call sent afterwards takes one from it. Every such bound stays
-safe as calls go out, so a later answer of the same window can only raise it (the larger of the
-two). A window that ends with no new answer allows ``Limit - F``: calls in flight may be counted
-in the next one. Calls that find no budget queue in order and are let go as budget returns, at
-most ``Limit`` per window; while the reset is unknown (the window just ended) they wait for the
+most ``R - F`` more may go; each call sent afterwards takes one from it. Another client on the
+same IP spends the same window, so of two bounds from one window the lower holds. A window
+that ends with no new answer allows ``Limit - F``: calls in flight may be counted in the next
+one. Calls that find no budget queue in order and are let go as budget returns, at most
+``Limit`` per window; while the reset is unknown (the window just ended) they wait for the
 next answer, and a route with nothing in flight lets one call go to learn it.
+
+A 429 that still names a window this clock took for over means the server's clock is behind
+ours: the window is reopened, later resets are awaited longer (the estimate doubles with each
+such 429), and each new window is tried by one call before the others follow.
 """
 
 from __future__ import annotations
@@ -61,9 +65,11 @@ class _Route:
         "label",
         "limit",
         "logged",
+        "probing",
         "remaining",
         "reset_at",
         "reset_ms",
+        "skew",
         "timer",
         "waiters",
     )
@@ -79,6 +85,8 @@ class _Route:
         self.waiters: deque[asyncio.Future[None]] = deque()
         self.timer: asyncio.TimerHandle | None = None
         self.logged = False  # this window's wait was logged
+        self.skew = 0.0  # how far the server's clock is behind ours, as far as 429s showed
+        self.probing = False  # a 429 showed the skew: a new window is tried by one call first
 
     # ---- sending ------------------------------------------------------------------------------
 
@@ -140,35 +148,50 @@ class _Route:
             if refund and self.budget is not None:
                 self.budget += 1
         elif (facts := _facts(headers)) is not None:
-            self._learn(*facts)
-        elif self.reset_ms is not None and status < 500 and "X-RateLimit-Limit" not in headers:
-            # The server answered without the headers: the route is not limited for this caller
-            # (bypass, limiter off). A 5xx may be a proxy's page and tells nothing.
+            self._learn(*facts, refused=status == 429)
+        elif self.reset_ms is not None and 200 <= status < 300 \
+                and "X-RateLimit-Limit" not in headers:
+            # A success without the headers: the route is not limited for this caller (bypass,
+            # limiter off). Refusals tell nothing: the server checks auth and the request's
+            # schema before its limiter, and a 5xx may be a proxy's page.
             self._forget()
         if self.waiters:
             self._grant()
 
     # ---- what the server said -----------------------------------------------------------------
 
-    def _learn(self, limit: int, remaining: int, reset_ms: float) -> None:
+    def _learn(self, limit: int, remaining: int, reset_ms: float, *, refused: bool) -> None:
         known = self.reset_ms
-        newer = known is None or reset_ms > known + _SAME_WINDOW_MS
-        if known is not None and not newer and (
-                self.reset_at is None or reset_ms < known - _SAME_WINDOW_MS):
-            return  # an answer of a window already over
+        if known is not None and reset_ms < known - _SAME_WINDOW_MS:
+            return  # an answer of an older window
         self.limit, self.remaining = limit, remaining
         bound = remaining - self.in_flight
-        if newer:
-            loop = asyncio.get_running_loop()
-            self.reset_ms = reset_ms
-            self.reset_at = loop.time() + reset_ms / 1000 - time.time() + _MARGIN
-            self.budget = bound
-            self.logged = False
-            if self.timer is not None:
-                self.timer.cancel()
-                self.timer = None
-        else:
-            self.budget = bound if self.budget is None else max(self.budget, bound)
+        if known is not None and reset_ms <= known + _SAME_WINDOW_MS:  # the same window
+            if self.reset_at is None:
+                if not refused:
+                    return  # a late answer, counted before that window's end
+                # Refused in a window we took for over: this clock is ahead of the server's, by
+                # at least this much. The estimate doubles on each such refusal, and from now on
+                # a new window is tried by one call before the rest follow.
+                self.skew = max(self.skew * 2, time.time() - reset_ms / 1000, 0.01)
+                self.probing = True
+                self._open(reset_ms, bound)
+            else:
+                # Another client on the same IP spends the same window: the lower bound holds.
+                self.budget = bound if self.budget is None else min(self.budget, bound)
+            return
+        self._open(reset_ms, bound)
+
+    def _open(self, reset_ms: float, budget: int) -> None:
+        """A window the server is counting in, ending at ``reset_ms`` (its clock)."""
+        loop = asyncio.get_running_loop()
+        self.reset_ms = reset_ms
+        self.reset_at = loop.time() + reset_ms / 1000 + self.skew - time.time() + _MARGIN
+        self.budget = budget
+        self.logged = False
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
 
     def _forget(self) -> None:
         self.budget = self.reset_ms = self.reset_at = None
@@ -191,6 +214,8 @@ class _Route:
             # which may be one still in flight.
             self.reset_at = None
             self.budget = self.limit - self.in_flight
+            if self.probing:
+                self.budget = min(self.budget, 1 - self.in_flight)
             self.logged = False
         if self.budget is None or self.budget > 0:
             return True
@@ -239,8 +264,9 @@ def _facts(headers: Mapping[str, str]) -> tuple[int, int, float] | None:
     limit = headers.get("X-RateLimit-Limit")
     if limit is None:
         return None
-    remaining = headers.get("X-RateLimit-Remaining") or ""
-    reset = headers.get("X-RateLimit-Reset") or ""
+    limit = limit.strip()
+    remaining = (headers.get("X-RateLimit-Remaining") or "").strip()
+    reset = (headers.get("X-RateLimit-Reset") or "").strip()
     if not all(v.isascii() and v.isdigit() for v in (limit, remaining, reset)):
         return None  # not what the server sends: nothing to pace by
     if float(reset) > _LATEST_RESET_MS:

@@ -433,8 +433,9 @@ class Session:
                 if last:
                     raise
                 wait = exc.retry_after
-                await self._pause(self.retry.delay(attempt) if wait is None else wait,
-                                  deadline, exc)
+                if wait is None or wait <= 0:  # no Reset, or one already past by our clock
+                    wait = self.retry.delay(attempt)
+                await self._pause(wait, deadline, exc)
             except ServerError as exc:
                 if last or not endpoint.idempotent or status not in _RETRY_STATUSES:
                     raise

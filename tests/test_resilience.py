@@ -6,8 +6,12 @@ cannot know that, and must not send it again (DESIGN §1, Retry and rate limits)
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
+
 import rocketchat_users as rcu
-from rocketchat_users.testing import Emulator
+from rocketchat_users.testing import Emulator, Faults
 from tests.conftest import PASSWORD
 
 PATIENT = rcu.RetryPolicy(attempts=8, backoff=0.001, max_backoff=0.01)
@@ -44,3 +48,45 @@ async def test_posts_refused_by_a_flaky_server_are_never_sent_twice() -> None:
         assert stored[str(item["username"])] is None  # the fault struck before the server acted
     for item, user in report.succeeded:
         assert stored[str(item["username"])] is not None and user.username == item["username"]
+
+
+async def one_create_under(faults: Faults) -> tuple[Emulator, BaseException | None]:
+    """One users.create against an emulator whose every request meets ``faults``."""
+    async with Emulator(users=0, seed=8, faults=faults) as server, rcu.Session(
+        server.url, user_id=server.admin.user_id, auth_token=server.admin.auth_token,
+        retry=PATIENT, timeout=1.0,
+    ) as rc:
+        try:
+            await rc.users.create(email="once@example.org", name="Once", username="once",
+                                  password=PASSWORD)
+            error: BaseException | None = None
+        except rcu.RocketChatError as exc:
+            error = exc
+        await asyncio.sleep(faults.slow_seconds + 0.1 if faults.slow else 0)
+        return server, error
+
+
+@pytest.mark.parametrize(("faults", "error", "applied"), [
+    (Faults(drop=1.0), rcu.TransportError, False),
+    (Faults(bad_gateway=1.0), rcu.ServerError, False),
+    (Faults(lost_answer=1.0), rcu.TransportError, True),
+    (Faults(slow=1.0, slow_seconds=1.5), rcu.RequestTimeoutError, True),
+], ids=["drop", "bad_gateway", "lost_answer", "slow"])
+async def test_each_fault_does_what_it_says_and_a_post_goes_once(
+        faults: Faults, error: type[Exception], applied: bool) -> None:
+    server, raised = await one_create_under(faults)
+    assert type(raised) is error
+    if isinstance(raised, rcu.TransportError):
+        assert raised.sent is True  # written, answer unknown: never sent again
+    records = [r for r in server.post_log if r.route == "users.create"]
+    assert len(records) == 1 and records[0].applied is applied
+    assert (server.get_user("once") is not None) is applied
+
+
+def test_a_fault_plan_is_checked() -> None:
+    with pytest.raises(ValueError, match="drop"):
+        Faults(drop=1.5)
+    with pytest.raises(ValueError, match="more than 1"):
+        Faults(drop=0.6, bad_gateway=0.6)
+    with pytest.raises(ValueError, match="not both"):
+        Emulator(error_rate=0.1, faults=Faults(drop=0.1))

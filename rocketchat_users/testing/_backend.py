@@ -209,20 +209,36 @@ def build_middlewares(backend: Backend) -> Iterable[Any]:
                 _drop(request)
             draw -= plan.drop
             if draw < plan.bad_gateway:
+                if record is not None:
+                    record.status = 502
                 return web.Response(body=_BAD_GATEWAY, status=502, content_type="text/html")
             draw -= plan.bad_gateway
-            lost = draw < plan.lost_answer
-            draw -= plan.lost_answer
-            if draw < plan.slow:
+            if draw < plan.lost_answer:
+                lost = True
+            elif draw - plan.lost_answer < plan.slow:
                 await asyncio.sleep(plan.slow_seconds)
         response = await handler(request)
-        if record is not None and 200 <= response.status < 300:
-            record.applied = True
+        if record is not None:
+            record.applied = 200 <= response.status < 300
+            if not lost:
+                record.status = response.status
+                record.error_type = _error_type(response)
         if lost:
             _drop(request)
         return response
 
     return [faults]
+
+
+def _error_type(response: web.StreamResponse) -> str | None:
+    if response.status < 400 or not isinstance(response, web.Response) or not response.body:
+        return None
+    try:
+        body = decode(bytes(response.body))  # type: ignore[arg-type]
+    except Exception:
+        return None
+    error_type = body.get("errorType") if isinstance(body, dict) else None
+    return error_type if isinstance(error_type, str) else None
 
 
 def _drop(request: web.Request) -> NoReturn:

@@ -46,10 +46,17 @@ class Faults:
 
 @dataclass
 class PostRecord:
-    """One POST the emulator received: its route (``users.create``), its raw body (JSON
-    bodies only; ``b""`` otherwise), and whether its handler ran and succeeded (``applied``),
-    answer lost or not."""
+    """One POST the emulator received.
+
+    ``route`` (``users.create``), ``body`` (the raw JSON body; ``b""`` for other content
+    types), ``applied`` (its handler ran and succeeded, whether or not the answer got through),
+    ``status`` (the answer the client could see: None when the connection was cut, by a
+    ``drop`` or ``lost_answer`` fault, or while the request is still held) and ``error_type``
+    (the answer's ``errorType``, e.g. ``totp-required``).
+    """
 
     route: str
     body: bytes
     applied: bool = False
+    status: int | None = None
+    error_type: str | None = None
