@@ -1,13 +1,14 @@
 """Stream every user into a SQLite table, with upserts: rerunning updates rows, never doubles them.
 
-    python examples/export_sqlite.py              # the embedded emulator's users into users.db
+    python examples/export_sqlite.py              # the embedded emulator's users
     python examples/export_sqlite.py /srv/rc/users.db
 
-Without ``ROCKETCHAT_URL`` it starts the embedded emulator (2,500 users) and acts as its admin;
+Without ``ROCKETCHAT_URL`` it starts the embedded emulator (2,500 users) and acts as its admin,
+writing ``emulator-users.db`` by default so that a real server's ``users.db`` is never touched;
 otherwise set ``ROCKETCHAT_URL``, ``ROCKETCHAT_USER_ID`` and ``ROCKETCHAT_AUTH_TOKEN`` (an
-admin's token shows e-mails and roles). Users come from ``rc.users.iter_list``, the exact walk:
-each user present for the whole run is read once, so after a complete run the rows of users
-the server no longer has are deleted.
+admin's token shows e-mails and roles) and the default is ``users.db``. Users come from
+``rc.users.iter_list``, the exact walk: each user present for the whole run is read once, so
+after a complete run the rows of users the server no longer has are deleted.
 """
 
 from __future__ import annotations
@@ -81,17 +82,22 @@ async def export(rc: rcu.Session, db: sqlite3.Connection) -> int:
 
 async def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("database", type=Path, nargs="?", default=Path("users.db"))
+    parser.add_argument("database", type=Path, nargs="?",
+                        help="default: users.db, emulator-users.db for the demo")
     args = parser.parse_args(argv)
     async with AsyncExitStack() as stack:
         if url := os.environ.get("ROCKETCHAT_URL"):
             user_id, token = os.environ["ROCKETCHAT_USER_ID"], os.environ["ROCKETCHAT_AUTH_TOKEN"]
+            default = Path("users.db")
         else:
             server = await stack.enter_async_context(Emulator(users=2500, seed=1))
             url, user_id, token = server.url, server.admin.user_id, server.admin.auth_token
+            # The final DELETE drops every row the walk did not see: in a real server's file,
+            # all of them. The demo keeps to a file of its own.
+            default = Path("emulator-users.db")
         rc = await stack.enter_async_context(rcu.Session(url, user_id=user_id,
                                                          auth_token=token))
-        with closing(sqlite3.connect(args.database)) as db:
+        with closing(sqlite3.connect(args.database or default)) as db:
             await export(rc, db)
 
 

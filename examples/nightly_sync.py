@@ -1,19 +1,21 @@
 """A scheduled directory sync: make the server's users match a CSV or JSON file.
 
-    python examples/nightly_sync.py                        # writes people.csv, syncs the emulator
+    python examples/nightly_sync.py                        # a sample file, synced; sync-report.json
     python examples/nightly_sync.py people.csv --dry-run   # print the plan, change nothing
     python examples/nightly_sync.py people.json --deactivate-missing --relinquish \\
-        --report sync-report.json
+        --report /var/log/rc-sync.json
 
 Without ``ROCKETCHAT_URL`` it starts the embedded emulator (and, given no file, writes a small
-sample directory first). Against a real server set ``ROCKETCHAT_URL``, ``ROCKETCHAT_USER_ID``
-and ``ROCKETCHAT_AUTH_TOKEN`` (an admin's token: e-mails and roles are read) and run it from
-cron or a systemd timer, e.g. ``0 2 * * * python nightly_sync.py /srv/hr/people.csv
+sample directory to ``sample-people.csv`` first, so a ``people.csv`` of yours stays as it is).
+Against a real server set ``ROCKETCHAT_URL``, ``ROCKETCHAT_USER_ID`` and
+``ROCKETCHAT_AUTH_TOKEN`` (an admin's token: e-mails and roles are read) and run it from cron or
+a systemd timer, e.g. ``0 2 * * * python nightly_sync.py /srv/hr/people.csv
 --deactivate-missing --report /var/log/rc-sync.json``.
 
 A ``.json`` file is an array of objects; a ``.csv`` file has a header row (``roles``
 ``;``-separated, ``active`` true/false, an empty cell leaves the field as the server has it).
-``--report`` writes counts, timings and each failure (username, error); never a password.
+Each run writes a JSON report (``--report``, by default ``sync-report.json`` in the current
+directory): counts, timings and each failure (username, error); never a password.
 Exit status: 0 done, 1 some change failed or the server could not be read, 2 a bad file.
 """
 
@@ -154,7 +156,8 @@ async def main(argv: list[str] | None = None) -> int:
                         help="deactivate users the file does not list (never bots nor the caller)")
     parser.add_argument("--relinquish", action="store_true",
                         help="deactivate sole room owners too; their rooms pass to a member")
-    parser.add_argument("--report", type=Path, help="write a JSON report here")
+    parser.add_argument("--report", type=Path, default=Path("sync-report.json"),
+                        help="where to write the JSON report (default: %(default)s)")
     args = parser.parse_args(argv)
     async with AsyncExitStack() as stack:
         if url := os.environ.get("ROCKETCHAT_URL"):
@@ -162,7 +165,7 @@ async def main(argv: list[str] | None = None) -> int:
         else:
             server = await stack.enter_async_context(Emulator(users=20, seed=1))
             url, user_id, token = server.url, server.admin.user_id, server.admin.auth_token
-            args.source = args.source or write_sample(server, Path("people.csv"))
+            args.source = args.source or write_sample(server, Path("sample-people.csv"))
         if args.source is None:
             parser.error("a directory file is needed against a real server")
         rc = await stack.enter_async_context(rcu.Session(url, user_id=user_id,
@@ -181,8 +184,7 @@ async def main(argv: list[str] | None = None) -> int:
         if report["error"]:
             console.print(f"[red]sync failed:[/red] {escape(report['error'])}")
         report["seconds"]["total"] = round(time.perf_counter() - started, 3)
-        if args.report:
-            args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         return code
 
 

@@ -9,10 +9,11 @@ Without ``ROCKETCHAT_URL`` it starts the embedded emulator and acts as its admin
     GET  /users/{username}   200 with the user, 404 if there is none
     POST /users              201 with the new user; JSON body: username, email, name, password
 
-SDK errors become HTTP answers in one middleware (see ``STATUS_OF``): not found 404, permission
-denied 403, a taken username or e-mail 409, rate limited 429 with ``Retry-After``, transport
-errors 502. The Session lives in a cleanup context: opened before the first request, closed
-after the last one on shutdown.
+SDK errors become HTTP answers in one middleware (``sdk_errors``): not found 404, permission
+denied 403, a taken username or e-mail 409, rate limited 429 with ``Retry-After``; an upstream
+that fails (unreachable, a 5xx, an undecodable answer, the app's own token refused) 502. The
+Session lives in a cleanup context: opened before the first request, closed after the last one
+on shutdown.
 """
 
 from __future__ import annotations
@@ -45,6 +46,15 @@ def problem(status: int, message: str, headers: dict[str, str] | None = None) ->
     return web.json_response({"error": message}, status=status, headers=headers)
 
 
+def upstream_failure(exc: rcu.RocketChatError) -> str:
+    """What the app's clients learn of an upstream failure: its kind, no server detail."""
+    if isinstance(exc, rcu.TransportError):
+        return "Rocket.Chat unreachable"
+    if isinstance(exc, rcu.AuthenticationError):  # the app's own token revoked or wrong
+        return "Rocket.Chat refused the app's credentials"
+    return "Rocket.Chat failed to answer"
+
+
 @web.middleware
 async def sdk_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Map the SDK's typed errors to what the app's own clients should see."""
@@ -62,9 +72,10 @@ async def sdk_errors(request: web.Request, handler: Handler) -> web.StreamRespon
         if exc.error_type == "error-field-unavailable":  # username or e-mail already in use
             return problem(409, exc.error)
         return problem(400, exc.error)
-    except rcu.TransportError:
-        # The upstream server is unreachable or cut the connection: a gateway error, not ours.
-        return problem(502, "Rocket.Chat unreachable")
+    except (rcu.TransportError, rcu.ServerError, rcu.ResponseDecodeError,
+            rcu.AuthenticationError) as exc:
+        # The upstream failed, not the app's client: a bad gateway, never a 500.
+        return problem(502, upstream_failure(exc))
 
 
 async def get_user(request: web.Request) -> web.Response:

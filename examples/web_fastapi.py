@@ -11,8 +11,9 @@ Without ``ROCKETCHAT_URL`` it starts the embedded emulator and acts as its admin
 
 The same app as ``web_aiohttp.py``. SDK errors become HTTP answers in one exception handler:
 not found 404, permission denied 403, a taken username or e-mail 409, rate limited 429 with
-``Retry-After``, transport errors 502. The Session lives in the lifespan: opened before the
-first request, closed on shutdown after uvicorn has let the requests in flight finish.
+``Retry-After``; an upstream that fails (unreachable, a 5xx, an undecodable answer, the app's
+own token refused) 502. The Session lives in the lifespan: opened before the first request,
+closed on shutdown after uvicorn has let the requests in flight finish.
 """
 
 from __future__ import annotations
@@ -53,6 +54,15 @@ def problem(status: int, message: str, headers: dict[str, str] | None = None) ->
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
+def upstream_failure(exc: rcu.RocketChatError) -> str:
+    """What the app's clients learn of an upstream failure: its kind, no server detail."""
+    if isinstance(exc, rcu.TransportError):
+        return "Rocket.Chat unreachable"
+    if isinstance(exc, rcu.AuthenticationError):  # the app's own token revoked or wrong
+        return "Rocket.Chat refused the app's credentials"
+    return "Rocket.Chat failed to answer"
+
+
 async def sdk_error(request: Request, exc: rcu.RocketChatError) -> JSONResponse:
     """Map the SDK's typed errors to what the app's own clients should see."""
     if isinstance(exc, rcu.UserNotFoundError | rcu.NotFoundError):
@@ -67,9 +77,10 @@ async def sdk_error(request: Request, exc: rcu.RocketChatError) -> JSONResponse:
         if exc.error_type == "error-field-unavailable":  # username or e-mail already in use
             return problem(409, exc.error)
         return problem(400, exc.error)
-    if isinstance(exc, rcu.TransportError):
-        # The upstream server is unreachable or cut the connection: a gateway error, not ours.
-        return problem(502, "Rocket.Chat unreachable")
+    if isinstance(exc, rcu.TransportError | rcu.ServerError | rcu.ResponseDecodeError
+                  | rcu.AuthenticationError):
+        # The upstream failed, not the app's client: a bad gateway, never a 500.
+        return problem(502, upstream_failure(exc))
     raise exc  # anything else is a bug of the app: a 500, logged by uvicorn
 
 

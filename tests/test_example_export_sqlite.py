@@ -66,3 +66,21 @@ async def test_a_user_deleted_on_the_server_leaves_the_table(
     left = rows(db)
     assert gone not in left
     assert len(left) == (await rocketchat_session.users.list(count=1)).total
+
+
+async def test_the_demo_never_touches_a_real_servers_users_db(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # No ROCKETCHAT_URL: the embedded emulator, run where a real export lives.
+    monkeypatch.delenv("ROCKETCHAT_URL")
+    monkeypatch.chdir(tmp_path)
+    real = tmp_path / "users.db"
+    with closing(sqlite3.connect(real)) as db, db:
+        db.execute(export_sqlite.SCHEMA)
+        db.execute("INSERT INTO users (id, username, name, active, seen_at)"
+                   " VALUES ('real-id', 'real.person', 'Real Person', 1, '2026-01-01')")
+
+    await export_sqlite.main([])
+
+    assert rows(real) == {"real-id": ("real.person", "Real Person", 1)}
+    demo = rows(tmp_path / "emulator-users.db")
+    assert len(demo) == 2500 + 2 and "real-id" not in demo

@@ -168,3 +168,21 @@ async def test_a_bad_file_is_exit_code_2_with_the_reason(tmp_path: Path) -> None
     code = await nightly_sync.main([str(people), "--report", str(tmp_path / "report.json")])
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     assert code == 2 and "active must be true or false" in report["error"]
+
+
+async def test_the_demo_leaves_your_people_csv_alone_and_writes_a_report(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # No ROCKETCHAT_URL: the embedded emulator and a sample file, run where a real file lives.
+    monkeypatch.delenv("ROCKETCHAT_URL")
+    monkeypatch.chdir(tmp_path)
+    mine = "username,email\nreal.person,real.person@example.org\n"
+    (tmp_path / "people.csv").write_text(mine, encoding="utf-8")
+
+    code = await nightly_sync.main([])
+
+    assert code == 0
+    assert (tmp_path / "people.csv").read_text(encoding="utf-8") == mine
+    assert "ada.lovelace" in (tmp_path / "sample-people.csv").read_text(encoding="utf-8")
+    report = json.loads((tmp_path / "sync-report.json").read_text(encoding="utf-8"))
+    assert report["source"] == "sample-people.csv" and report["error"] is None
+    assert report["done"]["created"] == 2 and report["done"]["failed"] == 0

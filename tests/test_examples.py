@@ -19,7 +19,7 @@ from multidict import CIMultiDictProxy
 
 import rocketchat_users as rcu
 from examples import web_aiohttp, web_fastapi
-from rocketchat_users.testing import Emulator
+from rocketchat_users.testing import Emulator, Faults
 
 EXAMPLES = sorted(p for p in (Path(__file__).resolve().parents[1] / "examples").glob("*.py")
                   if p.name != "__init__.py")
@@ -125,3 +125,39 @@ async def test_web_app_unreachable_server_is_a_bad_gateway(serve: Serve) -> None
     async with serve(f"http://127.0.0.1:{port}", "someone", "a-token") as base:
         status, body, _ = await call("GET", base + "/users/anyone")
     assert status == 502 and body == {"error": "Rocket.Chat unreachable"}
+
+
+async def test_web_app_with_a_wrong_token_is_a_bad_gateway(rocketchat_emulator: Emulator,
+                                                           serve: Serve) -> None:
+    # The app's own credentials are refused: its client did nothing wrong, so not a 500 nor a 401.
+    admin = rocketchat_emulator.admin
+    async with serve(rocketchat_emulator.url, admin.user_id, "not-the-token") as base:
+        status, body, _ = await call("GET", base + "/users/x")
+    assert status == 502 and body == {"error": "Rocket.Chat refused the app's credentials"}
+    assert "not-the-token" not in str(body)
+
+
+async def test_web_app_upstream_html_502_is_a_bad_gateway(serve: Serve) -> None:
+    async with Emulator(users=2, seed=4, faults=Faults(bad_gateway=1.0)) as server:
+        admin = server.admin
+        async with serve(server.url, admin.user_id, admin.auth_token) as base:
+            status, body, _ = await call("GET", base + "/users/x")
+    assert status == 502 and body == {"error": "Rocket.Chat failed to answer"}
+
+
+async def test_web_app_undecodable_upstream_answer_is_a_bad_gateway(serve: Serve) -> None:
+    async def garbage(request: web.Request) -> web.Response:  # a 200 that is not the API's JSON
+        return web.Response(text="<html>maintenance</html>", content_type="text/html")
+
+    upstream = web.Application()
+    upstream.router.add_get("/{tail:.*}", garbage)
+    runner = web.AppRunner(upstream)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        async with serve(url, "someone", "a-token") as base:
+            status, body, _ = await call("GET", base + "/users/x")
+    finally:
+        await runner.cleanup()
+    assert status == 502 and body == {"error": "Rocket.Chat failed to answer"}
