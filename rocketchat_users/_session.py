@@ -420,7 +420,7 @@ class Session:
                     raise error from _safe(unsent.__cause__)
                 await self._pause(self.retry.delay(attempt), deadline, error)
                 continue
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            except (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError) as exc:
                 error = self._transport_error(state, exc, sent=True)
                 if last or not endpoint.idempotent:
                     raise error from _safe(exc)
@@ -506,39 +506,46 @@ class Session:
         # Unknown on a caller's session and for GETs (untraced): "may have reached the server".
         progress = SimpleNamespace(sent=idempotent or not self._owns_http)
         state.progress = progress
-        timeout = None
-        if idempotent and attempt < self.retry.attempts:
-            # A GET that goes silent gets a share of the budget, so that a retry has time left
-            # (DESIGN: a read timeout is retried for GETs). The last try may use it all.
-            share = (deadline - _now()) / (self.retry.attempts - attempt + 1)
-            timeout = aiohttp.ClientTimeout(total=None, sock_read=max(share, 0.001))
         try:
-            async with http.request(
-                request.method,
-                url,
-                params=request.params or None,
-                data=_payload(request),
-                headers=request.headers,
-                allow_redirects=request.follow_redirects,
-                trace_request_ctx=progress,
-                **({"timeout": timeout} if timeout is not None else {}),
-            ) as resp:
-                body = await resp.read()
-                if logger.isEnabledFor(logging.DEBUG):  # redact() is two regexes a call
-                    logger.debug(
-                        "%s %s -> %s (%d bytes)",
-                        request.method,
-                        redact(str(resp.url)),
-                        resp.status,
-                        len(body),
-                    )
-                return resp.status, resp.headers, body
+            if not idempotent or attempt >= self.retry.attempts:
+                return await self._exchange(http, request, url, progress)
+            # A GET that goes silent gets a share of the budget, so that a retry has time left
+            # (DESIGN: a read timeout is retried for GETs); the last try may use it all. One
+            # timer for the try, not aiohttp's sock_read, which re-arms one per chunk read and
+            # cost ~17 µs a call (benchmarks/run.py --only call).
+            share = (deadline - _now()) / (self.retry.attempts - attempt + 1)
+            async with _deadline(max(share, 0.001)):
+                return await self._exchange(http, request, url, progress)
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             raise _Unsent() from exc
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError) as exc:
             if not progress.sent:
                 raise _Unsent() from exc
             raise
+
+    async def _exchange(
+        self, http: aiohttp.ClientSession, request: Request, url: yarl.URL,
+        progress: SimpleNamespace,
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        async with http.request(
+            request.method,
+            url,
+            params=request.params or None,
+            data=_payload(request),
+            headers=request.headers,
+            allow_redirects=request.follow_redirects,
+            trace_request_ctx=progress,
+        ) as resp:
+            body = await resp.read()
+            if logger.isEnabledFor(logging.DEBUG):  # redact() is two regexes a call
+                logger.debug(
+                    "%s %s -> %s (%d bytes)",
+                    request.method,
+                    redact(str(resp.url)),
+                    resp.status,
+                    len(body),
+                )
+            return resp.status, resp.headers, body
 
     def _transport_error(
         self, state: _CallState[Any], exc: BaseException | None, *, sent: bool
