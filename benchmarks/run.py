@@ -666,8 +666,9 @@ COUNTED = ["floor", "floor-overlap", "sdk-calls-8", "sdk-iter_pages-8", "sdk-ite
 
 
 def instructions(kind: str, url: str, calls: int = 0) -> int:
-    """What one contender's process executes, counted by valgrind's callgrind: repeatable to
-    ~0.3% where wall and CPU times on a shared box move by 5-10% between runs."""
+    """What one contender's process executes, counted by valgrind's callgrind: reruns agree to
+    1-3% (how the answers arrive in chunks still varies) where wall and CPU times on a shared
+    box move by 5-10%."""
     done = subprocess.run(
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
          str(HERE), "--client", kind, "--url", url, "--calls", str(calls)],
