@@ -368,8 +368,12 @@ class FloorPresence(msgspec.Struct, gc=False):
     full: bool = False
 
 
-async def floor_walk(url: str) -> int:
-    """Bare aiohttp + msgspec: 8 pages in flight from the start, in order, nothing kept."""
+async def floor_walk(url: str, step: int = PAGE, count: int = PAGE) -> int:
+    """Bare aiohttp + msgspec: 8 pages in flight from the start, in order, nothing kept.
+
+    ``step``/``count`` other than PAGE: the exact walk's requests (PAGE + 2 asked, stepping by
+    PAGE - 2), for the instruction breakdown (``--instructions``).
+    """
     import aiohttp
 
     decode = msgspec.json.Decoder(FloorPage).decode
@@ -377,7 +381,7 @@ async def floor_walk(url: str) -> int:
     async with aiohttp.ClientSession(base_url=url + "/") as http:
 
         async def page(offset: int) -> FloorPage:
-            params = {"sort": '{"_id":1}', "offset": str(offset), "count": str(PAGE)}
+            params = {"sort": '{"_id":1}', "offset": str(offset), "count": str(count)}
             async with http.get("api/v1/users.list", params=params, headers=HEADERS) as resp:
                 return decode(await resp.read())
 
@@ -385,8 +389,8 @@ async def floor_walk(url: str) -> int:
         while ahead or total is None or next_offset < total:
             while len(ahead) < 8 and (total is None or next_offset < total):
                 ahead.append(asyncio.ensure_future(page(next_offset)))
-                next_offset += PAGE
-                if total is None and next_offset >= 8 * PAGE:
+                next_offset += step
+                if total is None and next_offset >= 8 * step:
                     break
             got = await ahead.popleft()
             total = got.total
@@ -404,6 +408,24 @@ async def sdk_walk(url: str, how: str, concurrency: int) -> int | None:
         if how == "iter_list":
             async for _ in rc.users.iter_list(page_size=PAGE, concurrency=concurrency):
                 seen += 1
+        elif how == "calls":
+            # rc.users.list at the walk's offsets, scheduled like the floor: the SDK's
+            # per-request cost without the walker (for --instructions).
+            from rocketchat_users.paging import BY_ID
+
+            total: int | None = None
+            next_offset, step = 0, PAGE - 2
+            ahead: deque[asyncio.Task[rcu.UsersPage]] = deque()
+            while ahead or total is None or next_offset < total:
+                while len(ahead) < concurrency and (total is None or next_offset < total):
+                    ahead.append(asyncio.ensure_future(rc.users.list(
+                        sort=BY_ID, offset=next_offset, count=PAGE + 2)))
+                    next_offset += step
+                    if total is None and next_offset >= concurrency * step:
+                        break
+                got = await ahead.popleft()
+                total = got.total
+                seen += len(got.users)
         else:
             iter_pages = getattr(rc.users, "iter_pages", None)
             if iter_pages is None:
@@ -523,6 +545,8 @@ def client_main(args: argparse.Namespace) -> None:
     out: Result = {}
     if kind == "floor":
         out["seen"] = asyncio.run(floor_walk(url))
+    elif kind == "floor-overlap":
+        out["seen"] = asyncio.run(floor_walk(url, PAGE - 2, PAGE + 2))
     elif kind == "peer":
         out["seen"] = peer_walk(url)
     elif kind.startswith("sdk-"):
@@ -636,6 +660,63 @@ def import_times(rounds: int) -> dict[str, Series]:
     return {name: Series(values) for name, values in times.items()}
 
 
+# The breakdown's contenders, each a step from the floor towards iter_list (see print_counts).
+COUNTED = ["floor", "floor-overlap", "sdk-calls-8", "sdk-iter_pages-8", "sdk-iter_list-1",
+           "sdk-iter_list-4", "sdk-iter_list-8"]
+
+
+def instructions(kind: str, url: str, calls: int = 0) -> int:
+    """What one contender's process executes, counted by valgrind's callgrind: reruns agree to
+    1-3% (how the answers arrive in chunks still varies) where wall and CPU times on a shared
+    box move by 5-10%."""
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+         str(HERE), "--client", kind, "--url", url, "--calls", str(calls)],
+        capture_output=True, text=True, check=False,
+    )
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if done.returncode != 0 or found is None:
+        raise RuntimeError(f"{kind} under callgrind failed:\n{done.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def marginal(jobs: list[tuple[str, str, int]], scale: float) -> list[float]:
+    """Instructions of each (kind, big url, small url) pair's difference, over ``scale``: the
+    start-up and imports cancel out. Two processes at a time (valgrind uses one core)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
+        big = [pool.submit(instructions, kind, url, calls) for kind, url, calls in jobs]
+        return [future.result() / scale for future in big]
+
+
+def print_counts(url: str, raw: str, n: int, small: int, calls: int) -> None:
+    """Instructions per 100 users for each step from the floor to iter_list, and per call."""
+    jobs = [(kind, f"{url}/n{size}", 0) for kind in COUNTED for size in (n, small)]
+    counts = marginal(jobs, 1.0)
+    per = {kind: (counts[2 * i] - counts[2 * i + 1]) / (n - small) * PAGE / 1e6
+           for i, kind in enumerate(COUNTED)}
+    print(f"\n## instructions (callgrind) per {PAGE} users: a {n:,}-user walk minus a "
+          f"{small:,}-user one, millions")
+    for kind, value in per.items():
+        print(f"{kind:<20} {value:8.3f}   / floor {value / per['floor']:.3f}")
+    floor = per["floor"]
+    steps = [("pages re-read by the overlap", "floor-overlap", "floor"),
+             ("per request: rc.users.list over bare aiohttp", "sdk-calls-8", "floor-overlap"),
+             ("the walker: verification, tasks, pages", "sdk-iter_pages-8", "sdk-calls-8"),
+             ("one async-for step per user", "sdk-iter_list-8", "sdk-iter_pages-8")]
+    extra = per["sdk-iter_list-8"] - floor
+    print(f"sdk-iter_list-8 over the floor: +{extra:.3f} M ({extra / floor:+.1%}), of which")
+    for label, a, b in steps:
+        step = per[a] - per[b]
+        print(f"  {label:<46} {step:+.3f} M ({step / extra:.0%})")
+    info = marginal([("info-sdk", raw, calls + 200), ("info-sdk", raw, 200),
+                     ("info-bare", raw, calls + 200), ("info-bare", raw, 200)], calls)
+    sdk, bare = info[0] - info[1], info[2] - info[3]
+    print(f"users.info per call: SDK {sdk / 1e3:.1f}k, bare aiohttp+msgspec {bare / 1e3:.1f}k, "
+          f"overhead {(sdk - bare) / 1e3:.1f}k instructions")
+
+
 def check_floor_fields() -> None:
     from rocketchat_users import User
 
@@ -653,7 +734,8 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.020, help="seconds per page")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (medians)")
     parser.add_argument("--raw", action="store_true", help="the raw server even with nginx")
-    parser.add_argument("--only", default="", help="comma list: walk,slow,call,presence,import")
+    parser.add_argument("--only", default="", help="comma list: walk,slow,call,presence,import;"
+                        " also instructions (needs valgrind, ~5 minutes, not in the default)")
     # Internal: the server and client processes are this same script.
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--delay", type=float, default=0.0, help=argparse.SUPPRESS)
@@ -683,12 +765,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="rcu-bench-") as name:
         tmp = Path(name)
         www = tmp / "www"
-        for n in {args.users, args.slow_users}:
+        small = min(2_000, args.users // 5)  # the instruction counts' baseline walk
+        for n in {args.users, args.slow_users} | ({small} if "instructions" in parts else set()):
             render_pages(www, n)
         size = (www / f"n{args.users}" / "0.json").stat().st_size / PAGE
         print(f"# {args.users:,} users rendered, ~{size:.0f} B each as JSON")
         with raw_server(www, 0.0) as raw, raw_server(www, args.latency) as slow:
-            if "walk" in parts:
+            if parts & {"walk", "instructions"}:
                 with ExitStack() as stack:
                     fast = raw
                     if use_nginx:
@@ -697,9 +780,13 @@ def main() -> None:
                         except RuntimeError as exc:  # e.g. no permission to run it here
                             print(f"# nginx did not start ({exc}): the raw server instead")
                             use_nginx = False
-                    walks = interleaved(kinds, f"{fast}/n{args.users}", args.rounds,
-                                        args.users, args.smoke)
-                print_walks(f"{args.users:,} users, {'nginx' if use_nginx else 'raw'}", walks)
+                    if "walk" in parts:
+                        walks = interleaved(kinds, f"{fast}/n{args.users}", args.rounds,
+                                            args.users, args.smoke)
+                        print_walks(f"{args.users:,} users, "
+                                    f"{'nginx' if use_nginx else 'raw'}", walks)
+                    if "instructions" in parts:
+                        print_counts(fast, raw, args.users, small, calls)
             if "slow" in parts:
                 walks = interleaved(kinds, f"{slow}/n{args.slow_users}", args.rounds,
                                     args.slow_users, args.smoke)

@@ -11,7 +11,7 @@ import math
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from http import HTTPStatus
 from typing import Any, TypeVar
@@ -74,21 +74,25 @@ class FilePart:
         return f"FilePart({self.name!r}, {len(self.content)} bytes, {self.content_type!r})"
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(msgspec.Struct, frozen=True, gc=False):
     """Everything the wire needs to send one call. ``path`` is relative to the site root."""
 
+    # A Struct, not a frozen dataclass: built once per call, and a frozen dataclass's __init__
+    # sets each field through object.__setattr__ (~2 us a call; this is ~0.3 us).
     method: str
     path: str
-    params: list[tuple[str, str]] = field(default_factory=list)
-    headers: dict[str, str] = field(default_factory=dict)
+    params: list[tuple[str, str]] = msgspec.field(default_factory=list)
+    headers: dict[str, str] = msgspec.field(default_factory=dict)
     body: bytes | None = None
-    form: dict[str, str] = field(default_factory=dict)
-    files: list[FilePart] = field(default_factory=list)
+    form: dict[str, str] = msgspec.field(default_factory=dict)
+    files: list[FilePart] = msgspec.field(default_factory=list)
     follow_redirects: bool = True
 
     def __repr__(self) -> str:  # never the headers or the body: they carry secrets
         return f"Request({self.method} {redact(self.path)})"
+
+    def __rich_repr__(self) -> list[tuple[str, object]]:  # msgspec's own would show them
+        return [("method", self.method), ("path", redact(self.path))]
 
 
 class ErrorBody(msgspec.Struct):
@@ -122,6 +126,12 @@ def sha256_hex(secret: str) -> str:
 
 def query_value(value: QueryValue) -> str:
     """One query value on the wire: booleans as true/false, dicts as compact JSON."""
+    # The usual values first, by exact type: a str or an int would otherwise go through the
+    # Mapping ABC's isinstance check (~0.2 us each, several a call).
+    if type(value) is str:
+        return value
+    if type(value) is int:
+        return str(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (dict, Mapping)):
@@ -196,14 +206,14 @@ def build_request(
     if payload is not None:
         headers["Content-Type"] = "application/json"
     return Request(
-        method=endpoint.method,
-        path=path,
-        params=params,
-        headers=headers,
-        body=payload,
-        form={key: value for key, value in (form or {}).items() if value is not None},
-        files=list(files or ()),
-        follow_redirects=endpoint.kind != "redirect",
+        endpoint.method,
+        path,
+        params,
+        headers,
+        payload,
+        {key: value for key, value in form.items() if value is not None} if form else {},
+        list(files) if files else [],
+        endpoint.kind != "redirect",
     )
 
 
@@ -255,6 +265,8 @@ def _says_failure(body: bytes) -> bool:
     The server merges ``"success": true`` last into an answer, so a search from the end finds
     it at once; any ``"success"`` followed by ``false`` is then confirmed by a real decode.
     """
+    if body.endswith(b'"success":true}'):
+        return False  # the usual compact answer: what the regex below finds, without it
     at = body.rfind(b'"success"')
     if _CLOSING_SUCCESS.fullmatch(body, at) is not None:
         # `"success": true}` and nothing after: the top-level key, and the last one (a

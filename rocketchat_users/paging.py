@@ -116,26 +116,34 @@ class UserWalk(_Walk):
         self, fetch: PageFetch, *, page_size: int = 100, concurrency: int = 4, by_id: bool = True
     ) -> None:
         super().__init__(fetch, page_size=page_size, concurrency=concurrency, by_id=by_id)
-        self._buffer: list[User] = []
-        self._next = self._end = 0
+        self._users: AsyncGenerator[User, None] | None = None
+
+    def _each(self) -> AsyncGenerator[User, None]:
+        if self._users is None:
+            self._users = _each_user(self._started())
+        return self._users
 
     def __aiter__(self) -> AsyncIterator[User]:
-        return self
+        # `async for` steps the generator itself: its __anext__ is C code, where a Python
+        # `async def __anext__` would build and run a coroutine for every user.
+        return self._each()
 
-    async def __anext__(self) -> User:
-        # The users of a decoded page are served from a list: no generator hop per user.
-        index = self._next
-        if index < self._end:
-            self._next = index + 1
-            return self._buffer[index]
-        page = await self._started().__anext__()  # pages are never empty
-        self._buffer, self._next, self._end = page.users, 1, len(page.users)
-        return page.users[0]
+    def __anext__(self) -> Awaitable[User]:
+        return self._each().__anext__()
 
     async def aclose(self) -> None:
         """Stop the walk and cancel the page requests still in flight. Idempotent."""
-        self._buffer, self._next, self._end = [], 0, 0
+        await self._each().aclose()
         await super().aclose()
+
+
+async def _each_user(pages: AsyncGenerator[UsersPage, None]) -> AsyncGenerator[User, None]:
+    try:
+        async for page in pages:
+            for user in page.users:
+                yield user
+    finally:
+        await pages.aclose()  # at once, not whenever the finaliser gets to it
 
 
 class PageWalk(_Walk):
