@@ -41,16 +41,17 @@ TwoFactorCallback = Callable[[str], Awaitable[str]]
 
 _RETRY_STATUSES = frozenset({502, 503, 504})
 
-# The call's deadline: asyncio's own timeout (one timer handle) where there is one; anyio's
-# cancel scope (several objects and sniffio look-ups per call, ~10 µs) on 3.10. Both raise
-# TimeoutError on expiry and let an outside cancellation through.
+# A deadline (loop time) over a block: asyncio's own timeout (one timer handle) where there is
+# one; anyio's cancel scope (several objects and sniffio look-ups, ~10 µs) on 3.10. Both raise
+# TimeoutError on expiry and let an outside cancellation through. A call holds one at a time:
+# each try of a request, each wait, runs under the call's deadline or a GET try's share of it.
 if sys.version_info >= (3, 11):
-    _deadline = asyncio.timeout
+    _until = asyncio.timeout_at
 else:
 
     @asynccontextmanager
-    async def _deadline(seconds: float) -> AsyncIterator[None]:
-        with anyio.fail_after(seconds):
+    async def _until(when: float) -> AsyncIterator[None]:
+        with anyio.fail_after(max(when - _now(), 0.0)):
             yield
 
 
@@ -384,9 +385,8 @@ class Session:
             (two_factor_code, two_factor_method) if two_factor_code is not None else None,
         )
         try:
-            async with _deadline(limit):
-                return await self._attempts(state, _now() + limit)
-        except TimeoutError:
+            return await self._attempts(state, _now() + limit)
+        except TimeoutError:  # the deadline passed, in a try or a wait (_attempts)
             raise RequestTimeoutError(
                 f"{endpoint.label}: no answer within {limit:g} s",
                 endpoint=endpoint.label,
@@ -403,10 +403,18 @@ class Session:
             if route is None:
                 route = self._routes[endpoint.label] = _Route(endpoint.label)
             if not route.take():
-                await route.wait(deadline)  # the route's budget is spent: wait for the reset
+                async with _until(deadline):  # the route's budget is spent: wait for the reset
+                    await route.wait(deadline)
+            # A GET that goes silent gets a share of the budget, so that a retry has time left
+            # (DESIGN: a read timeout is retried for GETs); the last try may use it all. One
+            # timer for the try (aiohttp's sock_read re-arms one per chunk read: ~17 µs a call).
+            until = deadline
+            if endpoint.idempotent and not last:
+                until = _now() + (deadline - _now()) / (self.retry.attempts - attempt + 1)
             try:
                 try:
-                    status, headers, body = await self._send(state, deadline, attempt)
+                    async with _until(until):
+                        status, headers, body = await self._send(state)
                 except _Unsent:
                     route.settle(None, refund=True)
                     raise
@@ -414,13 +422,22 @@ class Session:
                     route.settle(None)
                     raise
                 route.settle(headers, status)
+            except TimeoutError as exc:
+                if _now() >= deadline:
+                    raise  # the call's own deadline: call() says so
+                # This try's share of a GET's budget, or a caller's ClientSession's own timeout.
+                error = self._transport_error(state, exc, sent=True)
+                if last or not endpoint.idempotent:
+                    raise error from _safe(exc)
+                await self._pause(self.retry.delay(attempt), deadline, error)
+                continue
             except _Unsent as unsent:
                 error = self._transport_error(state, unsent.__cause__, sent=False)
                 if last:
                     raise error from _safe(unsent.__cause__)
                 await self._pause(self.retry.delay(attempt), deadline, error)
                 continue
-            except (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError) as exc:
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:  # 3.10: not TimeoutError
                 error = self._transport_error(state, exc, sent=True)
                 if last or not endpoint.idempotent:
                     raise error from _safe(exc)
@@ -447,13 +464,17 @@ class Session:
                     raise
                 state.asked_two_factor = True
                 method = exc.method or "totp"
-                state.two_factor = (await self._two_factor(method), method)
+                async with _until(deadline):
+                    code = await self._two_factor(method)
+                state.two_factor = (code, method)
                 attempt -= 1  # a challenge is not a failed try
             except AuthenticationError:
                 if not self._can_relogin(endpoint) or state.relogged:
                     raise
                 state.relogged = True
-                if not await self._relogin(state.token):
+                async with _until(deadline):
+                    relogged = await self._relogin(state.token)
+                if not relogged:
                     raise
                 attempt -= 1
 
@@ -488,9 +509,7 @@ class Session:
                 raise
             return True
 
-    async def _send(
-        self, state: _CallState[Any], deadline: float, attempt: int
-    ) -> tuple[int, Mapping[str, str], bytes]:
+    async def _send(self, state: _CallState[Any]) -> tuple[int, Mapping[str, str], bytes]:
         auth = (self._user_id, self._auth_token) if self._user_id and self._auth_token else None
         state.token = self._auth_token
         request = build_request(
@@ -507,45 +526,31 @@ class Session:
         progress = SimpleNamespace(sent=idempotent or not self._owns_http)
         state.progress = progress
         try:
-            if not idempotent or attempt >= self.retry.attempts:
-                return await self._exchange(http, request, url, progress)
-            # A GET that goes silent gets a share of the budget, so that a retry has time left
-            # (DESIGN: a read timeout is retried for GETs); the last try may use it all. One
-            # timer for the try, not aiohttp's sock_read, which re-arms one per chunk read and
-            # cost ~17 µs a call (benchmarks/run.py --only call).
-            share = (deadline - _now()) / (self.retry.attempts - attempt + 1)
-            async with _deadline(max(share, 0.001)):
-                return await self._exchange(http, request, url, progress)
+            async with http.request(
+                request.method,
+                url,
+                params=request.params or None,
+                data=_payload(request),
+                headers=request.headers,
+                allow_redirects=request.follow_redirects,
+                trace_request_ctx=progress,
+            ) as resp:
+                body = await resp.read()
+                if logger.isEnabledFor(logging.DEBUG):  # redact() is two regexes a call
+                    logger.debug(
+                        "%s %s -> %s (%d bytes)",
+                        request.method,
+                        redact(str(resp.url)),
+                        resp.status,
+                        len(body),
+                    )
+                return resp.status, resp.headers, body
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             raise _Unsent() from exc
         except (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError) as exc:
             if not progress.sent:
                 raise _Unsent() from exc
             raise
-
-    async def _exchange(
-        self, http: aiohttp.ClientSession, request: Request, url: yarl.URL,
-        progress: SimpleNamespace,
-    ) -> tuple[int, Mapping[str, str], bytes]:
-        async with http.request(
-            request.method,
-            url,
-            params=request.params or None,
-            data=_payload(request),
-            headers=request.headers,
-            allow_redirects=request.follow_redirects,
-            trace_request_ctx=progress,
-        ) as resp:
-            body = await resp.read()
-            if logger.isEnabledFor(logging.DEBUG):  # redact() is two regexes a call
-                logger.debug(
-                    "%s %s -> %s (%d bytes)",
-                    request.method,
-                    redact(str(resp.url)),
-                    resp.status,
-                    len(body),
-                )
-            return resp.status, resp.headers, body
 
     def _transport_error(
         self, state: _CallState[Any], exc: BaseException | None, *, sent: bool
