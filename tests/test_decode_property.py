@@ -408,7 +408,7 @@ async def _exercise(script: list[Answer], calls: list[tuple[str, Call]]) -> None
                     await asyncio.wait_for(call(rc), 5)
                 except rcu.RocketChatError:
                     pass
-                except TimeoutError:
+                except asyncio.TimeoutError:  # not TimeoutError on 3.10
                     raise AssertionError(f"{name} hung past its 2 s timeout") from None
 
 

@@ -46,7 +46,9 @@ def public_objects() -> Iterator[tuple[str, object]]:
         yield from visit(module.__name__, module)
         for attr in getattr(module, "__all__", []):
             obj = getattr(module, attr)
-            if inspect.isclass(obj) or inspect.isfunction(obj):
+            # (On 3.10 inspect.isclass is true of an alias such as Callable[[str], ...].)
+            if (inspect.isclass(obj) or inspect.isfunction(obj)) \
+                    and getattr(obj, "__module__", "").startswith("rocketchat_users"):
                 yield from visit(f"{obj.__module__}.{obj.__qualname__}", obj)
     for cls in CLASSES:
         yield from visit(f"{cls.__module__}.{cls.__qualname__}", cls)
