@@ -431,10 +431,8 @@ class Session:
                 error = self._transport_error(state, exc, sent=True)
                 if last or not endpoint.idempotent:
                     raise error from _safe(exc)
-                delay = self.retry.delay(attempt)
-                if _now() + delay > deadline:
-                    raise  # no time left for another try: the call has timed out
-                await anyio.sleep(delay)
+                # No time left for another try: the timeout itself, which call() reports.
+                await self._pause(self.retry.delay(attempt), deadline, exc)
                 continue
             except _Unsent as unsent:
                 error = self._transport_error(state, unsent.__cause__, sent=False)

@@ -120,3 +120,12 @@ def user_doc(server: Emulator, id_or_username: str) -> dict[str, Any]:
     doc = server.get_user(id_or_username)
     assert doc is not None, f"{id_or_username} is not on the server"
     return doc
+
+
+@pytest.fixture
+def examples_env(rocketchat_emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point an example at the test's emulator, as one would at a real server."""
+    admin = rocketchat_emulator.admin
+    monkeypatch.setenv("ROCKETCHAT_URL", rocketchat_emulator.url)
+    monkeypatch.setenv("ROCKETCHAT_USER_ID", admin.user_id)
+    monkeypatch.setenv("ROCKETCHAT_AUTH_TOKEN", admin.auth_token)

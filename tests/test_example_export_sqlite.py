@@ -13,14 +13,7 @@ import rocketchat_users as rcu
 from examples import export_sqlite
 from rocketchat_users.testing import Emulator
 
-
-@pytest.fixture(autouse=True)
-def against(rocketchat_emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Point the example at the test's emulator, as one would at a real server."""
-    admin = rocketchat_emulator.admin
-    monkeypatch.setenv("ROCKETCHAT_URL", rocketchat_emulator.url)
-    monkeypatch.setenv("ROCKETCHAT_USER_ID", admin.user_id)
-    monkeypatch.setenv("ROCKETCHAT_AUTH_TOKEN", admin.auth_token)
+pytestmark = pytest.mark.usefixtures("examples_env")  # run against this test's emulator
 
 
 @pytest.fixture

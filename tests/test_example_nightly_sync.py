@@ -17,13 +17,7 @@ from tests.test_sync import room_owner
 PASSWORD = "A-long-Passw0rd!"
 
 
-@pytest.fixture(autouse=True)
-def against(rocketchat_emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Point the example at the test's emulator, as one would at a real server."""
-    admin = rocketchat_emulator.admin
-    monkeypatch.setenv("ROCKETCHAT_URL", rocketchat_emulator.url)
-    monkeypatch.setenv("ROCKETCHAT_USER_ID", admin.user_id)
-    monkeypatch.setenv("ROCKETCHAT_AUTH_TOKEN", admin.auth_token)
+pytestmark = pytest.mark.usefixtures("examples_env")  # run against this test's emulator
 
 
 async def humans(rc: rcu.Session, server: Emulator) -> list[rcu.User]:
