@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from types import MappingProxyType, SimpleNamespace, TracebackType
 from typing import Any, Generic, TypeVar
@@ -17,6 +16,7 @@ import anyio
 import yarl
 
 from . import _endpoints as ep
+from ._deadlines import Alarm, Deadlines
 from ._pacing import RateLimit, _Route
 from ._protocol import FilePart, QueryValue, Request, build_request, parse_response, redact
 from .api.moderation import ModerationAPI
@@ -41,18 +41,9 @@ TwoFactorCallback = Callable[[str], Awaitable[str]]
 
 _RETRY_STATUSES = frozenset({502, 503, 504})
 
-# A deadline (loop time) over a block: asyncio's own timeout (one timer handle) where there is
-# one; anyio's cancel scope (several objects and sniffio look-ups, ~10 µs) on 3.10. Both raise
-# TimeoutError on expiry and let an outside cancellation through. A call holds one at a time:
-# each try of a request, each wait, runs under the call's deadline or a GET try's share of it.
-if sys.version_info >= (3, 11):
-    _until = asyncio.timeout_at
-else:
-
-    @asynccontextmanager
-    async def _until(when: float) -> AsyncIterator[None]:
-        with anyio.fail_after(max(when - _now(), 0.0)):
-            yield
+# The GET try in progress in this task, whose share of the call's budget starts once the try
+# holds a connection (see _Connector).
+_SHARE: ContextVar[_Share | None] = ContextVar("rocketchat_users_share", default=None)
 
 
 def _now() -> float:
@@ -101,6 +92,39 @@ async def _on_headers_sent(_: aiohttp.ClientSession, ctx: SimpleNamespace, __: o
     progress = getattr(ctx, "trace_request_ctx", None)
     if progress is not None:
         progress.sent = True
+
+
+class _Share:
+    """A GET try's share of the call's budget: silence allowed once it holds a connection."""
+
+    __slots__ = ("alarm", "deadlines", "seconds")
+
+    def __init__(self, deadlines: Deadlines, seconds: float) -> None:
+        self.deadlines, self.seconds = deadlines, seconds
+        self.alarm: Alarm | None = None
+
+    def begin(self) -> None:
+        if self.alarm is None:  # once: a redirect's next hop does not start it again
+            self.alarm = self.deadlines.start(_now() + self.seconds)
+
+    def stop(self) -> bool:
+        """Over; True when the share ran out (see ``Deadlines.stop``)."""
+        return self.alarm is not None and self.deadlines.stop(self.alarm)
+
+
+class _Connector(aiohttp.TCPConnector):
+    """The Session's own pool. A try waiting here for a connection is not silence from the
+    server: a GET try's share starts once it has one (a timer over the whole try cost tries to
+    the wait: in the soak, 12 GETs timed out instead of 2)."""
+
+    async def connect(
+        self, req: aiohttp.ClientRequest, traces: list[Any], timeout: aiohttp.ClientTimeout
+    ) -> Any:
+        connection = await super().connect(req, traces, timeout)
+        share = _SHARE.get()
+        if share is not None:
+            share.begin()
+        return connection
 
 
 class Session:
@@ -168,6 +192,7 @@ class Session:
         self._closed = False
         self._urls: dict[str, yarl.URL] = {}  # built once per row
         self._routes: dict[str, _Route] = {}  # rate-limit pacing, per row (_pacing.py)
+        self._deadlines = Deadlines()  # every call's deadline, on one timer (_deadlines.py)
         self.users = UsersAPI(self)
         self.moderation = ModerationAPI(self)
 
@@ -232,7 +257,7 @@ class Session:
             trace = aiohttp.TraceConfig()
             trace.on_request_headers_sent.append(_on_headers_sent)
             self._http = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(
+                connector=_Connector(
                     limit=self._max_connections, ttl_dns_cache=300, keepalive_timeout=30
                 ),
                 timeout=aiohttp.ClientTimeout(total=None),  # call() owns the time budget
@@ -384,14 +409,22 @@ class Session:
             {"query": query, "body": body, "form": form, "files": files, "subject": subject},
             (two_factor_code, two_factor_method) if two_factor_code is not None else None,
         )
+        deadline = _now() + limit
+        alarm = self._deadlines.start(deadline)  # it cancels the call, in a try or a wait
         try:
-            return await self._attempts(state, _now() + limit)
-        except TimeoutError:  # the deadline passed, in a try or a wait (_attempts)
-            raise RequestTimeoutError(
-                f"{endpoint.label}: no answer within {limit:g} s",
-                endpoint=endpoint.label,
-                sent=state.sent,
-            ) from None
+            return await self._attempts(state, deadline)
+        except asyncio.CancelledError:
+            if not self._deadlines.stop(alarm):
+                raise  # cancelled from outside
+        except TimeoutError:  # a GET try's share ran out with no time left for another try
+            pass
+        finally:
+            self._deadlines.stop(alarm)
+        raise RequestTimeoutError(
+            f"{endpoint.label}: no answer within {limit:g} s",
+            endpoint=endpoint.label,
+            sent=state.sent,
+        ) from None
 
     async def _attempts(self, state: _CallState[T], deadline: float) -> T:
         endpoint = state.endpoint
@@ -403,20 +436,16 @@ class Session:
             if route is None:
                 route = self._routes[endpoint.label] = _Route(endpoint.label)
             if not route.take():
-                async with _until(deadline):  # the route's budget is spent: wait for the reset
-                    await route.wait(deadline)
+                await route.wait(deadline)  # the route's budget is spent: wait for the reset
             # A GET that goes silent gets a share of the budget, so that a retry has time left
             # (DESIGN: a read timeout is retried for GETs); the last try may use it all. The
-            # share is aiohttp's sock_read: silence once the request is out, never the wait for
-            # a pooled connection (a timer over the whole try cost tries to waiting in the
-            # pool: 12 GETs of the soak timed out instead of 2).
+            # share runs from when the try holds a connection (_Connector) to its answer.
             share = None
             if endpoint.idempotent and not last:
                 share = (deadline - _now()) / (self.retry.attempts - attempt + 1)
             try:
                 try:
-                    async with _until(deadline):
-                        status, headers, body = await self._send(state, share)
+                    status, headers, body = await self._send(state, share)
                 except _Unsent:
                     route.settle(None, refund=True)
                     raise
@@ -427,7 +456,7 @@ class Session:
             except TimeoutError as exc:
                 if _now() >= deadline:
                     raise  # the call's own deadline: call() says so
-                # A GET try's share ran out (sock_read), or a caller's ClientSession timed out.
+                # A GET try's share ran out, or a caller's ClientSession timed out.
                 error = self._transport_error(state, exc, sent=True)
                 if last or not endpoint.idempotent:
                     raise error from _safe(exc)
@@ -467,16 +496,14 @@ class Session:
                     raise
                 state.asked_two_factor = True
                 method = exc.method or "totp"
-                async with _until(deadline):
-                    code = await self._two_factor(method)
+                code = await self._two_factor(method)
                 state.two_factor = (code, method)
                 attempt -= 1  # a challenge is not a failed try
             except AuthenticationError:
                 if not self._can_relogin(endpoint) or state.relogged:
                     raise
                 state.relogged = True
-                async with _until(deadline):
-                    relogged = await self._relogin(state.token)
+                relogged = await self._relogin(state.token)
                 if not relogged:
                     raise
                 attempt -= 1
@@ -530,6 +557,13 @@ class Session:
         # Unknown on a caller's session and for GETs (untraced): "may have reached the server".
         progress = SimpleNamespace(sent=idempotent or not self._owns_http)
         state.progress = progress
+        pending = token = None
+        if share is not None:
+            pending = _Share(self._deadlines, max(share, 0.001))
+            if self._owns_http:
+                token = _SHARE.set(pending)  # begun by _Connector once a connection is had
+            else:
+                pending.begin()  # a caller's pool: from now
         try:
             async with http.request(
                 request.method,
@@ -539,8 +573,6 @@ class Session:
                 headers=request.headers,
                 allow_redirects=request.follow_redirects,
                 trace_request_ctx=progress,
-                **({} if share is None else {"timeout": aiohttp.ClientTimeout(
-                    total=None, sock_read=max(share, 0.001))}),
             ) as resp:
                 body = await resp.read()
                 if logger.isEnabledFor(logging.DEBUG):  # redact() is two regexes a call
@@ -552,12 +584,23 @@ class Session:
                         len(body),
                     )
                 return resp.status, resp.headers, body
+        except asyncio.CancelledError:
+            if pending is not None and pending.stop():
+                raise aiohttp.SocketTimeoutError(
+                    f"no answer within this try's share of the budget ({pending.seconds:.3g} s)"
+                ) from None
+            raise
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             raise _Unsent() from exc
         except (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError) as exc:
             if not progress.sent:
                 raise _Unsent() from exc
             raise
+        finally:
+            if pending is not None:
+                pending.stop()
+                if token is not None:
+                    _SHARE.reset(token)
 
     def _transport_error(
         self, state: _CallState[Any], exc: BaseException | None, *, sent: bool

@@ -377,6 +377,55 @@ async def test_a_silent_get_is_retried_within_its_budget(fake: Fake) -> None:
     assert fake.hits("users.info") == 2
 
 
+async def test_a_get_waiting_for_a_pooled_connection_keeps_its_share(fake: Fake) -> None:
+    # One connection, two GETs: the second waits 0.8 s for it, then its answer takes 0.5 s.
+    # Its first try's share (a third of 3 s) counts from when it has the connection, so the
+    # wait does not make it give up and send the request again.
+    async def slow(request: web.Request) -> web.StreamResponse:
+        await asyncio.sleep(0.8 if request.query["userId"] == "first" else 0.5)
+        return web.json_response({"user": USER, **OK})
+    fake.routes["users.info"] = slow
+    async with rcu.Session(fake.url, user_id="u1", auth_token="t", max_connections=1) as rc:
+        first = asyncio.ensure_future(rc.users.info(user_id="first", timeout=3))
+        await asyncio.sleep(0.05)
+        second = await rc.users.info(user_id="second", timeout=3)
+        assert second.id == "u1" and (await first).id == "u1"
+    assert [r.query["userId"] for r in fake.seen] == ["first", "second"]
+
+
+async def test_a_short_timeout_ends_on_time_beside_longer_calls(fake: Fake) -> None:
+    async def hang(request: web.Request) -> web.StreamResponse:
+        await asyncio.sleep(5)
+        return web.json_response({"user": USER, **OK})
+    fake.routes["users.info"] = hang
+    fake.routes["users.getStatus"] = reply({"_id": "u1", "status": "online", **OK})
+    once = rcu.RetryPolicy(attempts=1)  # the whole budget for the one try
+    async with rcu.Session(fake.url, user_id="u1", auth_token="t", retry=once) as rc:
+        # A finished call's deadline (the earliest) and a long call in flight come first: the
+        # short call's deadline must still end it at its own time.
+        await rc.users.get_status(timeout=0.2)
+        long = asyncio.ensure_future(rc.users.info(user_id="long", timeout=30))
+        await asyncio.sleep(0.05)
+        started = time.monotonic()
+        with pytest.raises(rcu.RequestTimeoutError):
+            await rc.users.info(user_id="short", timeout=0.4)
+        assert 0.35 < time.monotonic() - started < 1.5
+        assert not long.done()
+        # Cancelled from outside, a call is cancelled: not turned into a timeout.
+        long.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await long
+
+
+async def test_many_calls_leave_no_deadlines_behind(fake: Fake) -> None:
+    fake.routes["users.getStatus"] = reply({"_id": "u1", "status": "online", **OK})
+    async with rcu.Session(fake.url, user_id="u1", auth_token="t") as rc:
+        for _ in range(400):
+            await rc.users.get_status()
+        # The finished calls' deadlines (30 s away) are dropped, not kept until they pass.
+        assert len(rc._deadlines._heap) < 100
+
+
 async def test_a_backoff_past_the_deadline_gives_the_transport_error() -> None:
     slow = rcu.RetryPolicy(attempts=3, backoff=10)
     async with rcu.Session("http://127.0.0.1:9", user_id="u", auth_token="t", retry=slow) as rc:
