@@ -33,6 +33,7 @@ if sys.version_info >= (3, 11):
         return task.cancelling()
 
     def _uncancel(alarm: Alarm) -> bool:
+        assert alarm.task is not None
         return alarm.task.uncancel() <= alarm.cancelling
 
 else:
@@ -50,7 +51,8 @@ class Alarm:
     __slots__ = ("cancelling", "rang", "stopped", "task", "when")
 
     def __init__(self, task: asyncio.Task[object], when: float, cancelling: int) -> None:
-        self.task, self.when, self.cancelling = task, when, cancelling
+        self.task: asyncio.Task[object] | None = task
+        self.when, self.cancelling = when, cancelling
         self.rang = self.stopped = False
 
 
@@ -91,7 +93,9 @@ class Deadlines:
             return False
         alarm.stopped = True
         self._live -= 1
-        return alarm.rang and _uncancel(alarm)
+        ours = alarm.rang and _uncancel(alarm)
+        alarm.task = None  # the heap may keep the alarm a while: not the task and its result
+        return ours
 
     def _arm(self, when: float) -> None:
         if self._handle is not None:
@@ -105,7 +109,7 @@ class Deadlines:
         heap = self._heap
         while heap and (heap[0][0] <= due or heap[0][2].stopped):
             alarm = heappop(heap)[2]
-            if not alarm.stopped and not alarm.rang:
+            if alarm.task is not None and not alarm.rang:  # not stopped
                 alarm.rang = True
                 alarm.task.cancel()
         if heap:
