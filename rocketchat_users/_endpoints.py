@@ -74,19 +74,18 @@ class Endpoint(Generic[T]):
             object.__setattr__(self, "_decoder", msgspec.json.Decoder(decoded))
         return self._decoder
 
-    @property
-    def label(self) -> str:
-        """``GET users.info``: how errors and logs name the call."""
-        return f"{self.method} {self.name}"
+    label: str = field(init=False, repr=False)
+    """``GET users.info``: how errors and logs name the call."""
+    path: str = field(init=False, repr=False)
+    """Relative to the site root; ``{subject}`` in it for the avatar route."""
+    idempotent: bool = field(init=False, repr=False)
+    """Safe to send twice: only GETs (server-behavior §1: users.* are GET or POST)."""
 
-    @property
-    def path(self) -> str:
-        return "avatar/{subject}" if self.root else f"api/v1/{self.name}"
-
-    @property
-    def idempotent(self) -> bool:
-        """Safe to send twice: only GETs (server-behavior §1: users.* are GET or POST)."""
-        return self.method == "GET"
+    def __post_init__(self) -> None:
+        # Read on every call: computed once here rather than by properties each time.
+        object.__setattr__(self, "label", f"{self.method} {self.name}")
+        object.__setattr__(self, "path", "avatar/{subject}" if self.root else f"api/v1/{self.name}")
+        object.__setattr__(self, "idempotent", self.method == "GET")
 
 
 # ---- answers whose payload needs a last touch ------------------------------------------------

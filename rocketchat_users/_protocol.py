@@ -230,10 +230,11 @@ def parse_response(
         raise classify(endpoint, status, headers, body)
     if _says_failure(body):
         raise classify(endpoint, status, headers, body)
-    if endpoint.decoder is None:
+    decoder = endpoint.decoder
+    if decoder is None:
         return None  # type: ignore[return-value]
     try:
-        decoded = endpoint.decoder.decode(body)
+        decoded = decoder.decode(body)
     except _DECODE_ERRORS as exc:
         raise decode_error(endpoint, status, body, exc) from exc
     value = decoded if endpoint.key is None else getattr(decoded, endpoint.key)

@@ -82,6 +82,10 @@ class RetryPolicy:
         return ceiling * random.uniform(0.5, 1.0)
 
 
+# The progress of a request whose `sent` is not tracked (nothing sets it back to False).
+_MAYBE_SENT = SimpleNamespace(sent=True)
+
+
 class _Unsent(Exception):
     """The request was never written: any method may go again."""
 
@@ -548,14 +552,15 @@ class Session:
             state.endpoint, **state.args, auth=auth, two_factor=state.two_factor
         )
         idempotent = state.endpoint.idempotent
-        http = self._client(traced=not idempotent)
+        http = self._reads if idempotent and self._reads is not None else self._client(
+            traced=not idempotent)
         url = self._urls.get(request.path)
         if url is None:
             url = yarl.URL(f"{self.base_url}/{request.path}", encoded=True)
             if state.args["subject"] is None:  # one per row; an avatar's subject varies
                 self._urls[request.path] = url
         # Unknown on a caller's session and for GETs (untraced): "may have reached the server".
-        progress = SimpleNamespace(sent=idempotent or not self._owns_http)
+        progress = _MAYBE_SENT if idempotent or not self._owns_http else SimpleNamespace(sent=False)
         state.progress = progress
         pending = token = None
         if share is not None:
