@@ -377,6 +377,19 @@ async def test_a_silent_get_is_retried_within_its_budget(fake: Fake) -> None:
     assert fake.hits("users.info") == 2
 
 
+async def test_a_silent_get_is_retried_on_a_callers_client_session(fake: Fake) -> None:
+    async def hang(request: web.Request) -> web.StreamResponse:
+        await asyncio.sleep(10)
+        return web.json_response({"user": USER, **OK})
+    fake.routes["users.info"] = sequence(hang, reply({"user": USER, **OK}))
+    async with aiohttp.ClientSession() as http:
+        async with rcu.Session(fake.url, user_id="u1", auth_token="t", client_session=http) as rc:
+            started = time.monotonic()
+            assert (await rc.users.info(user_id="u1", timeout=3)).id == "u1"
+            assert time.monotonic() - started < 2.5
+    assert fake.hits("users.info") == 2
+
+
 async def test_a_get_waiting_for_a_pooled_connection_keeps_its_share(fake: Fake) -> None:
     # One connection, two GETs: the second waits 0.8 s for it, then its answer takes 0.5 s.
     # Its first try's share (a third of 3 s) counts from when it has the connection, so the
