@@ -482,6 +482,42 @@ async def per_call(url: str, how: str, calls: int) -> float:
         return (time.perf_counter() - started) / calls
 
 
+async def paired_calls(url: str, calls: int, blocks: int = 10) -> dict[str, list[float]]:
+    """µs per users.info call, the SDK and bare aiohttp + msgspec in one process: ``blocks``
+    blocks of ``calls // blocks`` calls each, alternating which goes first, so that both meet
+    the same machine (a shared box drifts by more than the difference between runs)."""
+    import aiohttp
+
+    import rocketchat_users as rcu
+
+    decode = msgspec.json.Decoder(FloorInfo).decode
+    per: dict[str, list[float]] = {"sdk": [], "bare": []}
+    async with rcu.Session(url, user_id="benchUserId", auth_token="benchToken") as rc, \
+            aiohttp.ClientSession() as http:
+
+        async def bare() -> FloorUser:
+            async with http.get(url + "/api/v1/users.info", params={"userId": "someone"},
+                                headers=HEADERS) as resp:
+                return decode(await resp.read()).user
+
+        async def sdk() -> object:
+            return await rc.users.info(user_id="someone")
+
+        contenders = {"sdk": sdk, "bare": bare}
+        for call in contenders.values():
+            for _ in range(20):
+                await call()
+        size = max(1, calls // blocks)
+        for block in range(blocks):
+            for how in (("sdk", "bare") if block % 2 == 0 else ("bare", "sdk")):
+                call = contenders[how]
+                started = time.perf_counter()
+                for _ in range(size):
+                    await call()
+                per[how].append((time.perf_counter() - started) / size * 1e6)
+    return per
+
+
 async def presence(url: str, how: str, polls: int) -> tuple[float, int]:
     """(calls/s, TCP connections opened) for ``polls`` users.presence calls from 10 tasks."""
     before = _stats(url)
@@ -537,7 +573,7 @@ def client_main(args: argparse.Namespace) -> None:
             pass
     else:
         import aiohttp  # noqa: F401
-    if kind.startswith(("sdk-", "info-sdk", "presence-sdk")):
+    if kind.startswith(("sdk-", "info-sdk", "info-paired", "presence-sdk")):
         import rocketchat_users
 
         _ = rocketchat_users.Session
@@ -552,6 +588,8 @@ def client_main(args: argparse.Namespace) -> None:
     elif kind.startswith("sdk-"):
         _, how, concurrency = kind.split("-")
         out["seen"] = asyncio.run(sdk_walk(url, how, int(concurrency)))
+    elif kind == "info-paired":
+        out["paired"] = asyncio.run(paired_calls(url, args.calls))
     elif kind.startswith("info-"):
         out["per_call"] = asyncio.run(per_call(url, kind[5:], args.calls))
     elif kind.startswith("presence-"):
@@ -793,13 +831,17 @@ def main() -> None:
                 print_walks(f"{args.slow_users:,} users, {args.latency * 1000:g} ms/page", walks)
             if "call" in parts:
                 per: dict[str, list[float]] = {"sdk": [], "bare": []}
+                gaps: list[float] = []
                 for _ in range(args.rounds):
+                    paired = run_client("info-paired", raw, calls)["paired"]
                     for how in per:
-                        per[how].append(run_client(f"info-{how}", raw, calls)["per_call"] * 1e6)
+                        per[how].extend(paired[how])
+                    gaps.extend(a - b for a, b in zip(paired["sdk"], paired["bare"], strict=True))
                 sdk, bare = Series(per["sdk"]), Series(per["bare"])
-                print(f"\n## users.info, {calls} calls in a row (µs per call)")
-                print(f"SDK {sdk}   bare aiohttp+msgspec {bare}   overhead "
-                      f"{(sdk.median or 0) - (bare.median or 0):.1f} µs")
+                print(f"\n## users.info, {calls} calls in a row, SDK and bare in one process, "
+                      f"alternating blocks of {max(1, calls // 10)} (µs per call, median "
+                      f"(min-max) of {len(gaps)} blocks)")
+                print(f"SDK {sdk}   bare aiohttp+msgspec {bare}   overhead {Series(gaps)} µs")
             if "presence" in parts:
                 print(f"\n## presence polling: {polls} users.presence calls from 10 tasks")
                 for how in ("sdk", "bare"):
