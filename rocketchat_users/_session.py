@@ -122,8 +122,9 @@ class _Connector(aiohttp.TCPConnector):
     the wait: in the soak, 12 GETs timed out instead of 2)."""
 
     async def connect(
-        self, req: aiohttp.ClientRequest, traces: list[Any], timeout: aiohttp.ClientTimeout
-    ) -> Any:
+        self, req: aiohttp.ClientRequest, traces: list[aiohttp.tracing.Trace],
+        timeout: aiohttp.ClientTimeout,
+    ) -> aiohttp.connector.Connection:
         connection = await super().connect(req, traces, timeout)
         share = _SHARE.get()
         if share is not None:
