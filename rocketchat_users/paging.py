@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from bisect import bisect_right
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from itertools import islice
 from operator import lt
 
 from .errors import WalkError
@@ -171,11 +171,6 @@ class _Slot:
         self.offset, self.count, self.task, self.counted = offset, count, task, False
 
 
-def _ascending(users: list[User]) -> bool:
-    ids = [u.id for u in users]
-    return all(map(lt, ids, islice(ids, 1, None)))  # C loops: it runs for every user
-
-
 class _Pager:
     def __init__(self, fetch: PageFetch, size: int, concurrency: int, by_id: bool) -> None:
         self.fetch, self.ask, self.concurrency, self.by_id = fetch, size, concurrency, by_id
@@ -223,8 +218,12 @@ class _Pager:
                     self.fetched += 1
                 self.total = page.total
                 users = page.users
-                if self.by_id and not _ascending(users):
-                    self._sort_ignored(slot.offset, yielded)
+                if self.by_id:
+                    ids = [u.id for u in users]
+                    # Strictly ascending, in C loops (it runs for every user): a slice is a
+                    # cheaper second iterator than islice.
+                    if not all(map(lt, ids, ids[1:])):
+                        self._sort_ignored(slot.offset, yielded)
                 first = users[0].id if users else None
                 if first is None:
                     trusted = slot.offset == 0
@@ -256,10 +255,8 @@ class _Pager:
                     request(offset, refetch=True)
                     continue
                 if self.by_id:
-                    start = 0
-                    if covered is not None:
-                        while start < len(users) and users[start].id <= covered:
-                            start += 1
+                    # `ids` ascends (checked above): the users already covered lead it.
+                    start = 0 if covered is None else bisect_right(ids, covered)
                     new = users[start:] if start else users
                     if users and (covered is None or users[-1].id > covered):
                         covered = users[-1].id
