@@ -156,10 +156,11 @@ class PageWalk(_Walk):
     """
 
     def __aiter__(self) -> AsyncIterator[UsersPage]:
-        return self
+        # As UserWalk: `async for` steps the pages generator itself, no coroutine per page.
+        return self._started()
 
-    async def __anext__(self) -> UsersPage:
-        return await self._started().__anext__()
+    def __anext__(self) -> Awaitable[UsersPage]:
+        return self._started().__anext__()
 
 
 class _Slot:
