@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from bisect import bisect_right
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from itertools import islice
 from operator import lt
 
 from .errors import WalkError
@@ -156,10 +156,11 @@ class PageWalk(_Walk):
     """
 
     def __aiter__(self) -> AsyncIterator[UsersPage]:
-        return self
+        # As UserWalk: `async for` steps the pages generator itself, no coroutine per page.
+        return self._started()
 
-    async def __anext__(self) -> UsersPage:
-        return await self._started().__anext__()
+    def __anext__(self) -> Awaitable[UsersPage]:
+        return self._started().__anext__()
 
 
 class _Slot:
@@ -169,11 +170,6 @@ class _Slot:
 
     def __init__(self, offset: int, count: int, task: asyncio.Task[UsersPage]) -> None:
         self.offset, self.count, self.task, self.counted = offset, count, task, False
-
-
-def _ascending(users: list[User]) -> bool:
-    ids = [u.id for u in users]
-    return all(map(lt, ids, islice(ids, 1, None)))  # C loops: it runs for every user
 
 
 class _Pager:
@@ -223,8 +219,12 @@ class _Pager:
                     self.fetched += 1
                 self.total = page.total
                 users = page.users
-                if self.by_id and not _ascending(users):
-                    self._sort_ignored(slot.offset, yielded)
+                if self.by_id:
+                    ids = [u.id for u in users]
+                    # Strictly ascending, in C loops (it runs for every user): a slice is a
+                    # cheaper second iterator than islice.
+                    if not all(map(lt, ids, ids[1:])):
+                        self._sort_ignored(slot.offset, yielded)
                 first = users[0].id if users else None
                 if first is None:
                     trusted = slot.offset == 0
@@ -256,10 +256,8 @@ class _Pager:
                     request(offset, refetch=True)
                     continue
                 if self.by_id:
-                    start = 0
-                    if covered is not None:
-                        while start < len(users) and users[start].id <= covered:
-                            start += 1
+                    # `ids` ascends (checked above): the users already covered lead it.
+                    start = 0 if covered is None else bisect_right(ids, covered)
                     new = users[start:] if start else users
                     if users and (covered is None or users[-1].id > covered):
                         covered = users[-1].id
