@@ -79,7 +79,7 @@ class Deadlines:
         self._live += 1
         if when < self._armed:
             self._arm(when)
-        elif len(heap) > 2 * self._live + _COMPACT_AT:
+        if len(heap) > 2 * self._live + _COMPACT_AT:
             # Bounded memory: finished alarms would otherwise stay until their time passed.
             heap[:] = [entry for entry in heap if not entry[2].stopped]
             heapify(heap)

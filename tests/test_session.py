@@ -432,14 +432,20 @@ async def test_a_short_timeout_ends_on_time_beside_longer_calls(fake: Fake) -> N
 
 async def test_many_calls_leave_no_deadlines_behind(fake: Fake) -> None:
     fake.routes["users.getStatus"] = reply({"_id": "u1", "status": "online", **OK})
+    fake.routes["users.setStatus"] = reply(OK)
     async with rcu.Session(fake.url, user_id="u1", auth_token="t") as rc:
+        heap = rc._deadlines._heap
         for _ in range(400):
             await rc.users.get_status()
         # The finished calls' deadlines (30 s away) are dropped, not kept until they pass,
         # and those still kept hold no task (whose result may be a whole page of users).
-        heap = rc._deadlines._heap
         assert len(heap) < 100
         assert all(alarm.task is None for _, _, alarm in heap)
+        for i in range(400):
+            # A budget that shrinks call by call (one deadline for a whole job): each deadline
+            # is the earliest so far (before the GETs' shares of ~10 s; POSTs have none).
+            await rc.users.set_status(status="online", timeout=8 - i * 0.01)
+        assert len(heap) < 100
 
 
 async def test_a_backoff_past_the_deadline_gives_the_transport_error() -> None:
