@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import random
@@ -565,6 +566,10 @@ def peak_rss() -> float:
 def client_main(args: argparse.Namespace) -> None:
     """One contender, one run: prints a JSON line (wall, CPU, peak RSS, what it saw)."""
     kind, url = args.client, args.url
+    if os.environ.get("RCU_BENCH_NO_GC"):
+        # --no-gc: how many collections run depends on how many pages happen to be alive at
+        # once (timing), which moves instruction counts by +-0.03 M per 100 users.
+        gc.disable()
     # Imports happen before the clock starts: import time is measured on its own, below.
     if kind == "peer":
         try:
@@ -772,6 +777,8 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.020, help="seconds per page")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (medians)")
     parser.add_argument("--raw", action="store_true", help="the raw server even with nginx")
+    parser.add_argument("--no-gc", action="store_true", help="contenders run with the cycle "
+                        "collector off (steadier instruction counts; not how users run)")
     parser.add_argument("--only", default="", help="comma list: walk,slow,call,presence,import;"
                         " also instructions (needs valgrind, ~5 minutes, not in the default)")
     # Internal: the server and client processes are this same script.
@@ -781,6 +788,8 @@ def main() -> None:
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--calls", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.no_gc:
+        os.environ["RCU_BENCH_NO_GC"] = "1"  # read by every contender's process
     if args.serve is not None:
         asyncio.run(_serve(_load(args.serve), args.delay))
         return
@@ -799,7 +808,8 @@ def main() -> None:
     use_nginx = have_nginx() and not args.raw
     print(f"# rocketchat-users benchmarks: Python {sys.version.split()[0]}, "
           f"{os.cpu_count()} CPUs, {args.rounds} interleaved rounds, server: "
-          f"{'nginx' if use_nginx else 'raw asyncio'} / raw asyncio + {args.latency * 1000:g} ms")
+          f"{'nginx' if use_nginx else 'raw asyncio'} / raw asyncio + {args.latency * 1000:g} ms"
+          + (", cycle collector off" if args.no_gc else ""))
     with tempfile.TemporaryDirectory(prefix="rcu-bench-") as name:
         tmp = Path(name)
         www = tmp / "www"
