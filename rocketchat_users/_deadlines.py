@@ -9,9 +9,10 @@ deadlines arrive in order, so the timer is re-armed about once per timeout, not 
 
 An alarm that rings cancels its task, as ``asyncio.timeout`` does; the code around the awaited
 block turns that cancellation into its timeout with :meth:`Deadlines.stop`, which tells it
-apart from a cancellation of the task from outside (3.11+: the task's cancel count; 3.10 has
-none, so there a cancellation that arrives in the same loop step as the alarm counts as the
-alarm's).
+apart from a cancellation of the task from outside. On 3.11+ the task's cancel count does (as
+for ``asyncio.timeout``). 3.10 has no count: an alarm does not ring into a task whose
+cancellation is already on its way, but an outside ``cancel()`` that comes after the alarm in
+the same loop step is taken for the alarm's (the two arrive as one ``CancelledError``).
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ from heapq import heapify, heappop, heappush
 from itertools import count
 
 _COMPACT_AT = 64  # finished alarms kept on the heap before it is rebuilt without them
-# asyncio runs a timer this much before its time (BaseEventLoop._clock_resolution): so do we.
-_RESOLUTION = time.get_clock_info("monotonic").resolution
+# A timer may fire a little before its time: asyncio by its clock's resolution, uvloop by up to
+# half a millisecond (it rounds delays to whole ones). Alarms this close to due ring then, or
+# the timer would be re-armed again and again until the clock caught up.
+_EARLY = max(time.get_clock_info("monotonic").resolution, 0.001)
 
 
 if sys.version_info >= (3, 11):
@@ -36,6 +39,9 @@ if sys.version_info >= (3, 11):
         assert alarm.task is not None
         return alarm.task.uncancel() <= alarm.cancelling
 
+    def _cancel_pending(task: asyncio.Task[object]) -> bool:
+        return False  # the count tells an outside cancellation apart (_uncancel)
+
 else:
 
     def _cancelling(task: asyncio.Task[object]) -> int:
@@ -43,6 +49,12 @@ else:
 
     def _uncancel(alarm: Alarm) -> bool:
         return True
+
+    def _cancel_pending(task: asyncio.Task[object]) -> bool:
+        # 3.10's Task keeps a requested cancellation in these (3.10 will not change now).
+        waiter = getattr(task, "_fut_waiter", None)
+        return bool(getattr(task, "_must_cancel", False)) or (
+            waiter is not None and waiter.cancelled())
 
 
 class Alarm:
@@ -105,12 +117,13 @@ class Deadlines:
 
     def _ring(self) -> None:
         self._handle, self._armed = None, float("inf")
-        due = asyncio.get_running_loop().time() + _RESOLUTION
+        due = asyncio.get_running_loop().time() + _EARLY
         heap = self._heap
         while heap and (heap[0][0] <= due or heap[0][2].stopped):
             alarm = heappop(heap)[2]
-            if alarm.task is not None and not alarm.rang:  # not stopped
+            task = alarm.task
+            if task is not None and not alarm.rang and not _cancel_pending(task):  # not stopped
                 alarm.rang = True
-                alarm.task.cancel()
+                task.cancel()
         if heap:
             self._arm(heap[0][0])

@@ -421,8 +421,8 @@ class Session:
         except asyncio.CancelledError:
             if not self._deadlines.stop(alarm):
                 raise  # cancelled from outside
-        except TimeoutError:  # a GET try's share ran out with no time left for another try
-            pass
+        except (TimeoutError, asyncio.TimeoutError):  # 3.10: aiohttp's are not TimeoutError
+            pass  # a GET try's share ran out with no time left for another try
         finally:
             self._deadlines.stop(alarm)
         raise RequestTimeoutError(
@@ -458,7 +458,7 @@ class Session:
                     route.settle(None)
                     raise
                 route.settle(headers, status)
-            except TimeoutError as exc:
+            except (TimeoutError, asyncio.TimeoutError) as exc:  # 3.10: two classes
                 if _now() >= deadline:
                     raise  # the call's own deadline: call() says so
                 # A GET try's share ran out, or a caller's ClientSession timed out.
@@ -474,7 +474,7 @@ class Session:
                     raise error from _safe(unsent.__cause__)
                 await self._pause(self.retry.delay(attempt), deadline, error)
                 continue
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:  # 3.10: not TimeoutError
+            except aiohttp.ClientError as exc:
                 error = self._transport_error(state, exc, sent=True)
                 if last or not endpoint.idempotent:
                     raise error from _safe(exc)
@@ -580,7 +580,13 @@ class Session:
                 allow_redirects=request.follow_redirects,
                 trace_request_ctx=progress,
             ) as resp:
-                body = await resp.read()
+                if pending is None:
+                    body = await resp.read()
+                else:
+                    # The answer has begun: from here on, only silence ends the try (a big
+                    # page on a slow link may take longer than the share to arrive).
+                    pending.stop()
+                    body = await self._read_quietly(resp, pending.seconds)
                 if logger.isEnabledFor(logging.DEBUG):  # redact() is two regexes a call
                     logger.debug(
                         "%s %s -> %s (%d bytes)",
@@ -607,6 +613,29 @@ class Session:
                 pending.stop()
                 if token is not None:
                     _SHARE.reset(token)
+
+    async def _read_quietly(self, resp: aiohttp.ClientResponse, seconds: float) -> bytes:
+        """A GET try's body, allowing it ``seconds`` of silence at a time (as ``sock_read``)."""
+        content = resp.content
+        if content.is_eof():  # all of it came with the headers: the usual answer
+            return await resp.read()
+        chunks: list[bytes] = []
+        while True:
+            alarm = self._deadlines.start(_now() + seconds)
+            try:
+                chunk = await content.readany()
+            except asyncio.CancelledError:
+                if self._deadlines.stop(alarm):
+                    raise aiohttp.SocketTimeoutError(
+                        f"the answer went silent for this try's share of the budget "
+                        f"({seconds:.3g} s)"
+                    ) from None
+                raise
+            finally:
+                self._deadlines.stop(alarm)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
 
     def _transport_error(
         self, state: _CallState[Any], exc: BaseException | None, *, sent: bool

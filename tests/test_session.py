@@ -448,6 +448,159 @@ async def test_many_calls_leave_no_deadlines_behind(fake: Fake) -> None:
         assert len(heap) < 100
 
 
+async def test_a_steady_but_long_answer_is_not_cut_by_the_share(fake: Fake) -> None:
+    # An answer that flows without pause but takes longer than a try's share (1 s of 3) to
+    # arrive, like a big users.list on a slow link: only silence ends a try.
+    async def streaming(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await resp.prepare(request)
+        await resp.write(b'{"success": true, "user": {"_id": "u1", "username": "alice"}')
+        for _ in range(16):
+            await asyncio.sleep(0.1)
+            await resp.write(b" " * 64)
+        await resp.write(b"}")
+        await resp.write_eof()
+        return resp
+    fake.routes["users.info"] = streaming
+    async with rcu.Session(fake.url, user_id="u1", auth_token="t") as rc:
+        started = time.monotonic()
+        assert (await rc.users.info(user_id="u1", timeout=3)).id == "u1"
+        assert time.monotonic() - started < 2.5
+    assert fake.hits("users.info") == 1
+
+
+async def test_an_answer_that_goes_silent_midway_is_tried_again(fake: Fake) -> None:
+    async def stalls(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await resp.prepare(request)
+        await resp.write(b'{"success": true, "user": ')
+        await asyncio.sleep(10)
+        return resp
+    fake.routes["users.info"] = sequence(stalls, reply({"user": USER, **OK}))
+    async with rcu.Session(fake.url, user_id="u1", auth_token="t") as rc:
+        started = time.monotonic()
+        assert (await rc.users.info(user_id="u1", timeout=3)).id == "u1"
+        assert time.monotonic() - started < 2.5
+    assert fake.hits("users.info") == 2
+
+
+async def test_a_share_with_no_time_left_is_a_request_timeout(fake: Fake) -> None:
+    async def hang(request: web.Request) -> web.StreamResponse:
+        await asyncio.sleep(5)
+        return web.json_response({"user": USER, **OK})
+    fake.routes["users.info"] = hang
+    retry = rcu.RetryPolicy(attempts=2, backoff=10)  # the backoff cannot fit in the budget
+    async with rcu.Session(fake.url, user_id="u1", auth_token="t", retry=retry) as rc:
+        with pytest.raises(rcu.RequestTimeoutError):
+            await rc.users.info(user_id="u1", timeout=1)
+
+
+async def test_an_outside_cancel_in_the_step_a_share_rings_stays_a_cancel(fake: Fake) -> None:
+    # The loop is blocked (a CPU-heavy callback) across both the caller's cancel (0.9 s) and
+    # the first try's share (~1 s): both run in the one loop step after it.
+    async def hang(request: web.Request) -> web.StreamResponse:
+        await asyncio.sleep(2.5)
+        return web.json_response({"user": USER, **OK})
+    fake.routes["users.info"] = hang
+    loop = asyncio.get_running_loop()
+    async with rcu.Session(fake.url, user_id="u1", auth_token="t") as rc:
+        task = asyncio.ensure_future(rc.users.info(user_id="u1", timeout=3))
+        loop.call_later(0.9, task.cancel)
+        loop.call_later(0.5, time.sleep, 0.8)  # blocks the loop from 0.5 s to 1.3 s
+        started = time.monotonic()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert time.monotonic() - started < 1.6
+
+
+async def test_a_share_and_the_deadline_ringing_together_is_a_request_timeout(fake: Fake) -> None:
+    async def hang(request: web.Request) -> web.StreamResponse:
+        await asyncio.sleep(3)
+        return web.json_response({"user": USER, **OK})
+    fake.routes["users.info"] = hang
+    loop = asyncio.get_running_loop()
+    async with rcu.Session(fake.url, user_id="u1", auth_token="t",
+                           retry=rcu.RetryPolicy(attempts=2)) as rc:
+        task = asyncio.ensure_future(rc.users.info(user_id="u1", timeout=1))
+        loop.call_later(0.3, time.sleep, 0.9)  # blocks the loop across the share and deadline
+        with pytest.raises(rcu.RequestTimeoutError):
+            await task
+
+
+async def test_a_relogin_past_the_deadline_is_the_calls_own_timeout(fake: Fake) -> None:
+    logins = 0
+
+    async def login(request: web.Request) -> web.StreamResponse:
+        nonlocal logins
+        logins += 1
+        if logins > 1:
+            await asyncio.sleep(2)  # the re-login hangs
+        return web.json_response({"status": "success", "success": True,
+                                  "data": {"userId": "u1", "authToken": f"t{logins}",
+                                           "me": USER}})
+    fake.routes["login"] = login
+    fake.routes["users.info"] = reply(
+        {"success": False, "error": "You must be logged in to do this."}, status=401)
+    async with rcu.Session(fake.url) as rc:
+        await rc.login("alice", "pw")
+        started = time.monotonic()
+        with pytest.raises(rcu.RequestTimeoutError) as caught:
+            await rc.users.info(user_id="u1", timeout=0.5)
+        assert 0.4 < time.monotonic() - started < 1.0
+        assert caught.value.endpoint == "GET users.info"
+        # Nothing is left behind: the re-login lock is free and the next call works.
+        fake.routes["users.info"] = reply({"user": USER, **OK})
+        assert (await rc.users.info(user_id="u1", timeout=1)).id == "u1"
+
+
+async def test_a_slow_two_factor_callback_ends_at_the_deadline(fake: Fake) -> None:
+    totp = {"success": False, "error": "TOTP Required [totp-required]",
+            "errorType": "totp-required",
+            "details": {"method": "totp", "codeGenerated": False, "availableMethods": []}}
+    fake.routes["users.resetTOTP"] = reply(totp, status=400)
+
+    async def two_factor(method: str) -> str:
+        await asyncio.sleep(3)
+        return "123456"
+
+    async with rcu.Session(fake.url, user_id="u1", auth_token="t", two_factor=two_factor) as rc:
+        started = time.monotonic()
+        with pytest.raises(rcu.RequestTimeoutError):
+            await rc.users.reset_totp(timeout=0.5)
+        assert time.monotonic() - started < 1.0
+
+
+async def test_an_outside_cancel_of_a_call_waiting_for_the_pool_is_a_cancel(fake: Fake) -> None:
+    async def slow(request: web.Request) -> web.StreamResponse:
+        await asyncio.sleep(0.6)
+        return web.json_response({"user": USER, **OK})
+    fake.routes["users.info"] = slow
+    async with rcu.Session(fake.url, user_id="u1", auth_token="t", max_connections=1) as rc:
+        first = asyncio.ensure_future(rc.users.info(user_id="a", timeout=3))
+        await asyncio.sleep(0.05)
+        second = asyncio.ensure_future(rc.users.info(user_id="b", timeout=3))
+        await asyncio.sleep(0.1)
+        second.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await second
+        assert (await first).id == "u1"
+        assert rc._deadlines._live == 0
+
+
+async def test_a_timer_that_fires_a_little_early_still_rings_its_alarm() -> None:
+    # uvloop rounds timer delays to whole milliseconds: its timer may fire ~0.5 ms early.
+    from rocketchat_users._deadlines import Deadlines
+
+    deadlines = Deadlines()
+    loop = asyncio.get_running_loop()
+    alarm = deadlines.start(loop.time() + 0.0004)
+    deadlines._ring()  # as its timer firing 0.4 ms before the alarm's time
+    assert alarm.rang  # not left for a timer re-armed again and again until it is due
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.sleep(5)
+    assert deadlines.stop(alarm)
+
+
 async def test_a_backoff_past_the_deadline_gives_the_transport_error() -> None:
     slow = rcu.RetryPolicy(attempts=3, backoff=10)
     async with rcu.Session("http://127.0.0.1:9", user_id="u", auth_token="t", retry=slow) as rc:
