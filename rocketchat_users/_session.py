@@ -580,12 +580,13 @@ class Session:
                 allow_redirects=request.follow_redirects,
                 trace_request_ctx=progress,
             ) as resp:
-                if pending is None:
-                    body = await resp.read()
-                else:
+                if pending is not None:
                     # The answer has begun: from here on, only silence ends the try (a big
                     # page on a slow link may take longer than the share to arrive).
                     pending.stop()
+                if pending is None or resp.content.is_eof():  # the usual: all came at once
+                    body = await resp.read()
+                else:
                     body = await self._read_quietly(resp, pending.seconds)
                 if logger.isEnabledFor(logging.DEBUG):  # redact() is two regexes a call
                     logger.debug(
@@ -617,8 +618,6 @@ class Session:
     async def _read_quietly(self, resp: aiohttp.ClientResponse, seconds: float) -> bytes:
         """A GET try's body, allowing it ``seconds`` of silence at a time (as ``sock_read``)."""
         content = resp.content
-        if content.is_eof():  # all of it came with the headers: the usual answer
-            return await resp.read()
         chunks: list[bytes] = []
         while True:
             alarm = self._deadlines.start(_now() + seconds)
