@@ -365,11 +365,22 @@ async def test_a_failed_relogin_is_tried_once_and_not_again(fake: Fake) -> None:
     assert logins == 2
 
 
-async def test_a_silent_get_is_retried_within_its_budget(fake: Fake) -> None:
-    async def hang(request: web.Request) -> web.StreamResponse:
-        await asyncio.sleep(10)
-        return web.json_response({"user": USER, **OK})
-    fake.routes["users.info"] = sequence(hang, reply({"user": USER, **OK}))
+async def silent(request: web.Request) -> web.StreamResponse:
+    await asyncio.sleep(10)
+    return web.json_response({"user": USER, **OK})
+
+
+async def silent_midway(request: web.Request) -> web.StreamResponse:
+    resp = web.StreamResponse(headers={"Content-Type": "application/json"})
+    await resp.prepare(request)
+    await resp.write(b'{"success": true, "user": ')
+    await asyncio.sleep(10)
+    return resp
+
+
+@pytest.mark.parametrize("first", [silent, silent_midway], ids=["no answer", "stalls midway"])
+async def test_a_silent_get_is_retried_within_its_budget(fake: Fake, first: Handler) -> None:
+    fake.routes["users.info"] = sequence(first, reply({"user": USER, **OK}))
     async with rcu.Session(fake.url, user_id="u1", auth_token="t") as rc:
         started = time.monotonic()
         assert (await rc.users.info(user_id="u1", timeout=3)).id == "u1"
@@ -378,10 +389,7 @@ async def test_a_silent_get_is_retried_within_its_budget(fake: Fake) -> None:
 
 
 async def test_a_silent_get_is_retried_on_a_callers_client_session(fake: Fake) -> None:
-    async def hang(request: web.Request) -> web.StreamResponse:
-        await asyncio.sleep(10)
-        return web.json_response({"user": USER, **OK})
-    fake.routes["users.info"] = sequence(hang, reply({"user": USER, **OK}))
+    fake.routes["users.info"] = sequence(silent, reply({"user": USER, **OK}))
     async with aiohttp.ClientSession() as http:
         async with rcu.Session(fake.url, user_id="u1", auth_token="t", client_session=http) as rc:
             started = time.monotonic()
@@ -467,21 +475,6 @@ async def test_a_steady_but_long_answer_is_not_cut_by_the_share(fake: Fake) -> N
         assert (await rc.users.info(user_id="u1", timeout=3)).id == "u1"
         assert time.monotonic() - started < 2.5
     assert fake.hits("users.info") == 1
-
-
-async def test_an_answer_that_goes_silent_midway_is_tried_again(fake: Fake) -> None:
-    async def stalls(request: web.Request) -> web.StreamResponse:
-        resp = web.StreamResponse(headers={"Content-Type": "application/json"})
-        await resp.prepare(request)
-        await resp.write(b'{"success": true, "user": ')
-        await asyncio.sleep(10)
-        return resp
-    fake.routes["users.info"] = sequence(stalls, reply({"user": USER, **OK}))
-    async with rcu.Session(fake.url, user_id="u1", auth_token="t") as rc:
-        started = time.monotonic()
-        assert (await rc.users.info(user_id="u1", timeout=3)).id == "u1"
-        assert time.monotonic() - started < 2.5
-    assert fake.hits("users.info") == 2
 
 
 async def test_a_share_with_no_time_left_is_a_request_timeout(fake: Fake) -> None:
