@@ -444,7 +444,8 @@ class Session:
                 await route.wait(deadline)  # the route's budget is spent: wait for the reset
             # A GET that goes silent gets a share of the budget, so that a retry has time left
             # (DESIGN: a read timeout is retried for GETs); the last try may use it all. The
-            # share runs from when the try holds a connection (_Connector) to its answer.
+            # share runs from when the try holds a connection (_Connector) until its answer
+            # begins, then bounds each silence within the answer (_read_quietly).
             share = None
             if endpoint.idempotent and not last:
                 share = (deadline - _now()) / (self.retry.attempts - attempt + 1)
