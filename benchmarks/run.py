@@ -38,7 +38,7 @@ import sys
 import tempfile
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -453,6 +453,18 @@ def _stats(url: str) -> int:
         return int(json.loads(resp.read())["connections"])
 
 
+def bare_info(http: Any, url: str) -> Callable[[], Awaitable[FloorUser]]:
+    """users.info with bare aiohttp + msgspec, on the ClientSession ``http``."""
+    decode = msgspec.json.Decoder(FloorInfo).decode
+
+    async def info() -> FloorUser:
+        async with http.get(url + "/api/v1/users.info", params={"userId": "someone"},
+                            headers=HEADERS) as resp:
+            return decode(await resp.read()).user
+
+    return info
+
+
 async def per_call(url: str, how: str, calls: int) -> float:
     """Seconds per users.info call, one after another on a warm connection."""
     if how == "sdk":
@@ -467,14 +479,8 @@ async def per_call(url: str, how: str, calls: int) -> float:
             return (time.perf_counter() - started) / calls
     import aiohttp
 
-    decode = msgspec.json.Decoder(FloorInfo).decode
     async with aiohttp.ClientSession() as http:
-
-        async def info() -> FloorUser:
-            async with http.get(url + "/api/v1/users.info", params={"userId": "someone"},
-                                headers=HEADERS) as resp:
-                return decode(await resp.read()).user
-
+        info = bare_info(http, url)
         for _ in range(20):
             await info()
         started = time.perf_counter()
@@ -491,20 +497,14 @@ async def paired_calls(url: str, calls: int, blocks: int = 10) -> dict[str, list
 
     import rocketchat_users as rcu
 
-    decode = msgspec.json.Decoder(FloorInfo).decode
     per: dict[str, list[float]] = {"sdk": [], "bare": []}
     async with rcu.Session(url, user_id="benchUserId", auth_token="benchToken") as rc, \
             aiohttp.ClientSession() as http:
 
-        async def bare() -> FloorUser:
-            async with http.get(url + "/api/v1/users.info", params={"userId": "someone"},
-                                headers=HEADERS) as resp:
-                return decode(await resp.read()).user
-
         async def sdk() -> object:
             return await rc.users.info(user_id="someone")
 
-        contenders = {"sdk": sdk, "bare": bare}
+        contenders = {"sdk": sdk, "bare": bare_info(http, url)}
         for call in contenders.values():
             for _ in range(20):
                 await call()

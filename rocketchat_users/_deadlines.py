@@ -58,14 +58,15 @@ else:
 
 
 class Alarm:
-    """One deadline of one task; ``rang`` once its time came before :meth:`Deadlines.stop`."""
+    """One deadline of one task; ``rang`` once its time came before :meth:`Deadlines.stop`.
+    ``task`` is None once stopped."""
 
-    __slots__ = ("cancelling", "rang", "stopped", "task", "when")
+    __slots__ = ("cancelling", "rang", "task")
 
-    def __init__(self, task: asyncio.Task[object], when: float, cancelling: int) -> None:
+    def __init__(self, task: asyncio.Task[object], cancelling: int) -> None:
         self.task: asyncio.Task[object] | None = task
-        self.when, self.cancelling = when, cancelling
-        self.rang = self.stopped = False
+        self.cancelling = cancelling
+        self.rang = False
 
 
 class Deadlines:
@@ -85,7 +86,7 @@ class Deadlines:
         task = asyncio.current_task()
         if task is None:
             raise RuntimeError("a call must run in an asyncio task")
-        alarm = Alarm(task, when, _cancelling(task))
+        alarm = Alarm(task, _cancelling(task))
         heap = self._heap
         heappush(heap, (when, next(self._seq), alarm))
         self._live += 1
@@ -93,7 +94,7 @@ class Deadlines:
             self._arm(when)
         if len(heap) > 2 * self._live + _COMPACT_AT:
             # Bounded memory: finished alarms would otherwise stay until their time passed.
-            heap[:] = [entry for entry in heap if not entry[2].stopped]
+            heap[:] = [entry for entry in heap if entry[2].task is not None]
             heapify(heap)
         return alarm
 
@@ -101,9 +102,8 @@ class Deadlines:
         """The block the alarm covered is over. True when the alarm rang and the cancellation
         it caused is the one to turn into a timeout (no other cancellation of the task is
         pending). Idempotent: only the first stop answers True."""
-        if alarm.stopped:
+        if alarm.task is None:
             return False
-        alarm.stopped = True
         self._live -= 1
         ours = alarm.rang and _uncancel(alarm)
         alarm.task = None  # the heap may keep the alarm a while: not the task and its result
@@ -119,10 +119,10 @@ class Deadlines:
         self._handle, self._armed = None, float("inf")
         due = asyncio.get_running_loop().time() + _EARLY
         heap = self._heap
-        while heap and (heap[0][0] <= due or heap[0][2].stopped):
+        while heap and (heap[0][0] <= due or heap[0][2].task is None):
             alarm = heappop(heap)[2]
             task = alarm.task
-            if task is not None and not alarm.rang and not _cancel_pending(task):  # not stopped
+            if task is not None and not alarm.rang and not _cancel_pending(task):
                 alarm.rang = True
                 task.cancel()
         if heap:

@@ -111,6 +111,11 @@ class _Share:
         if self.alarm is None:  # once: a redirect's next hop does not start it again
             self.alarm = self.deadlines.start(_now() + self.seconds)
 
+    def restart(self) -> None:
+        """The whole share again, from now (the answer has moved on)."""
+        self.stop()
+        self.alarm = self.deadlines.start(_now() + self.seconds)
+
     def stop(self) -> bool:
         """Over; True when the share ran out (see ``Deadlines.stop``)."""
         return self.alarm is not None and self.deadlines.stop(self.alarm)
@@ -588,7 +593,7 @@ class Session:
                 if pending is None or resp.content.is_eof():  # the usual: all came at once
                     body = await resp.read()
                 else:
-                    body = await self._read_quietly(resp, pending.seconds)
+                    body = await _read_quietly(resp.content, pending)
                 if logger.isEnabledFor(logging.DEBUG):  # redact() is two regexes a call
                     logger.debug(
                         "%s %s -> %s (%d bytes)",
@@ -601,7 +606,7 @@ class Session:
         except asyncio.CancelledError:
             if pending is not None and pending.stop():
                 raise aiohttp.SocketTimeoutError(
-                    f"no answer within this try's share of the budget ({pending.seconds:.3g} s)"
+                    f"silent for this try's share of the budget ({pending.seconds:.3g} s)"
                 ) from None
             raise
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
@@ -615,27 +620,6 @@ class Session:
                 pending.stop()
                 if token is not None:
                     _SHARE.reset(token)
-
-    async def _read_quietly(self, resp: aiohttp.ClientResponse, seconds: float) -> bytes:
-        """A GET try's body, allowing it ``seconds`` of silence at a time (as ``sock_read``)."""
-        content = resp.content
-        chunks: list[bytes] = []
-        while True:
-            alarm = self._deadlines.start(_now() + seconds)
-            try:
-                chunk = await content.readany()
-            except asyncio.CancelledError:
-                if self._deadlines.stop(alarm):
-                    raise aiohttp.SocketTimeoutError(
-                        f"the answer went silent for this try's share of the budget "
-                        f"({seconds:.3g} s)"
-                    ) from None
-                raise
-            finally:
-                self._deadlines.stop(alarm)
-            if not chunk:
-                return b"".join(chunks)
-            chunks.append(chunk)
 
     def _transport_error(
         self, state: _CallState[Any], exc: BaseException | None, *, sent: bool
@@ -683,6 +667,18 @@ def _check_timeout(timeout: float) -> float:
 def _safe(exc: BaseException | None) -> BaseException | None:
     """The aiohttp error to chain, unless its text holds a secret (an avatar URL's rc_token)."""
     return exc if exc is not None and redact(str(exc)) == str(exc) else None
+
+
+async def _read_quietly(content: aiohttp.StreamReader, share: _Share) -> bytes:
+    """A GET try's body, each silence in it bounded by the try's share (as ``sock_read``); the
+    share running out cancels the read, which ``Session._send`` reports."""
+    chunks: list[bytes] = []
+    while True:
+        share.restart()
+        chunk = await content.readany()
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
 
 
 def _payload(request: Request) -> bytes | aiohttp.FormData | None:
